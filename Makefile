@@ -1,0 +1,116 @@
+# Trapeze build. `make` builds the kernel, the user programs and the initramfs;
+# `make run` boots it; `make test` runs every test; see README.md for the rest.
+#
+# Layout of build/:
+#   build/kernel/...       object files, mirroring the source tree
+#   build/trapeze.elf      the linked kernel with symbols (for gdb)
+#   build/trapeze.bin      the flat Multiboot image QEMU and GRUB load
+#   build/user/...         static musl programs
+#   build/initramfs.cpio   the root filesystem handed to the kernel as a boot module
+
+B := build
+CC := gcc
+LD := ld
+OBJCOPY := objcopy
+MUSLCC := musl-gcc
+
+KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	-ffreestanding -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-fno-pic -fno-pie -mcmodel=kernel -mno-red-zone -mgeneral-regs-only \
+	-fno-stack-protector -fno-omit-frame-pointer -fno-strict-aliasing \
+	-fno-asynchronous-unwind-tables -fcf-protection=none -mno-80387 \
+	-Iinclude -Iarch/x86_64/include -I$(B)/gen -MMD -MP
+KASFLAGS := $(filter-out -std=gnu11 -Werror,$(KCFLAGS)) -D__ASSEMBLY__
+KLDFLAGS := -nostdlib -z max-page-size=0x1000 -z noexecstack -T arch/x86_64/kernel.ld
+
+KSRCS := $(wildcard arch/x86_64/*.c arch/x86_64/*.S kernel/*.c mm/*.c fs/*.c fs/*/*.c \
+	drivers/*.c drivers/*/*.c lib/*.c tests/ktest/*.c)
+KOBJS := $(patsubst %,$(B)/kernel/%.o,$(basename $(KSRCS)))
+
+UCFLAGS := -static -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -fno-strict-aliasing
+USER_PROGS := $(patsubst user/%.c,$(B)/user/%,$(wildcard user/*.c))
+TEST_PROGS := $(patsubst tests/user/%.c,$(B)/tests/%,$(wildcard tests/user/*.c))
+
+all: $(B)/trapeze.bin $(B)/initramfs.cpio
+
+# --- kernel -------------------------------------------------------------------
+
+$(B)/gen/syscall_table.h: kernel/syscall_64.tbl tools/gensyscalls
+	@mkdir -p $(dir $@)
+	sh tools/gensyscalls $< $@
+
+$(B)/kernel/%.o: %.c $(B)/gen/syscall_table.h
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -c $< -o $@
+
+$(B)/kernel/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(KASFLAGS) -c $< -o $@
+
+# Symbols for backtraces: link once without them, list the text symbols, link again with
+# the table. The table sits after .text and .rodata, so no text address moves.
+$(B)/trapeze.0.elf: $(KOBJS) arch/x86_64/kernel.ld $(B)/kernel/ksyms_empty.o
+	$(LD) $(KLDFLAGS) -o $@ $(KOBJS) $(B)/kernel/ksyms_empty.o
+
+$(B)/kernel/ksyms_empty.o: tools/genksyms
+	@mkdir -p $(dir $@)
+	printf '' | sh tools/genksyms > $(B)/kernel/ksyms_empty.S
+	$(CC) $(KASFLAGS) -c $(B)/kernel/ksyms_empty.S -o $@
+
+$(B)/kernel/ksyms.o: $(B)/trapeze.0.elf tools/genksyms
+	nm -n $< | sh tools/genksyms > $(B)/kernel/ksyms.S
+	$(CC) $(KASFLAGS) -c $(B)/kernel/ksyms.S -o $@
+
+$(B)/trapeze.elf: $(KOBJS) $(B)/kernel/ksyms.o
+	$(LD) $(KLDFLAGS) -o $@ $(KOBJS) $(B)/kernel/ksyms.o
+
+$(B)/trapeze.bin: $(B)/trapeze.elf
+	$(OBJCOPY) -O binary --remove-section=.bss $< $@
+
+-include $(KOBJS:.o=.d)
+
+# --- user space -----------------------------------------------------------------
+
+$(B)/user/%: user/%.c
+	@mkdir -p $(dir $@)
+	$(MUSLCC) $(UCFLAGS) -o $@ $<
+
+$(B)/tests/%: tests/user/%.c tests/user/tap.h
+	@mkdir -p $(dir $@)
+	$(MUSLCC) $(UCFLAGS) -Itests/user -o $@ $<
+
+$(B)/initramfs.cpio: $(USER_PROGS) $(TEST_PROGS) tools/mkinitramfs
+	sh tools/mkinitramfs $@ $(B)
+
+# --- running ----------------------------------------------------------------------
+
+deps:
+	sh tools/deps
+
+run: deps all
+	sh tools/qemu-run
+
+debug: deps all
+	sh tools/qemu-run --debug
+
+iso: deps $(B)/trapeze.iso
+
+$(B)/trapeze.iso: $(B)/trapeze.bin $(B)/initramfs.cpio tools/mkiso
+	sh tools/mkiso $@
+
+test: deps all $(B)/trapeze.iso
+	sh tests/run
+
+bench: deps all
+	sh bench/run
+
+host-test: $(TEST_PROGS)
+	sh tests/run --host
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all deps run debug iso test bench host-test format clean
