@@ -9,12 +9,14 @@
 #   build/initramfs.cpio   the root filesystem handed to the kernel as a boot module
 
 B := build
+# V=1 shows every command.
+Q := $(if $(V),,@)
 CC := gcc
 LD := ld
 OBJCOPY := objcopy
 MUSLCC := musl-gcc
 
-KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+KCFLAGS := -std=gnu11 -O2 -g -mpreferred-stack-boundary=3 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-ffreestanding -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
 	-fno-pic -fno-pie -mcmodel=kernel -mno-red-zone -mgeneral-regs-only \
 	-fno-stack-protector -fno-omit-frame-pointer -fno-strict-aliasing \
@@ -33,19 +35,29 @@ TEST_PROGS := $(patsubst tests/user/%.c,$(B)/tests/%,$(wildcard tests/user/*.c))
 
 all: $(B)/trapeze.bin $(B)/initramfs.cpio
 
+# Missing Debian packages are installed (tools/deps) before anything is built; the stamp
+# keeps later builds from asking dpkg again.
+DEPS_STAMP := $(B)/.deps-installed
+$(DEPS_STAMP): tools/deps
+	@mkdir -p $(B)
+	sh tools/deps
+	@touch $@
+
 # --- kernel -------------------------------------------------------------------
 
-$(B)/gen/syscall_table.h: kernel/syscall_64.tbl tools/gensyscalls
+$(B)/gen/syscall_table.h: kernel/syscall_64.tbl tools/gensyscalls | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	sh tools/gensyscalls $< $@
 
 $(B)/kernel/%.o: %.c $(B)/gen/syscall_table.h
 	@mkdir -p $(dir $@)
-	$(CC) $(KCFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
 
 $(B)/kernel/%.o: %.S
 	@mkdir -p $(dir $@)
-	$(CC) $(KASFLAGS) -c $< -o $@
+	@echo "  AS      $<"
+	$(Q)$(CC) $(KASFLAGS) -c $< -o $@
 
 # Symbols for backtraces: link once without them, list the text symbols, link again with
 # the table. The table sits after .text and .rodata, so no text address moves.
@@ -71,11 +83,11 @@ $(B)/trapeze.bin: $(B)/trapeze.elf
 
 # --- user space -----------------------------------------------------------------
 
-$(B)/user/%: user/%.c
+$(B)/user/%: user/%.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(MUSLCC) $(UCFLAGS) -o $@ $<
 
-$(B)/tests/%: tests/user/%.c tests/user/tap.h
+$(B)/tests/%: tests/user/%.c tests/user/tap.h | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(MUSLCC) $(UCFLAGS) -Itests/user -o $@ $<
 
@@ -86,22 +98,23 @@ $(B)/initramfs.cpio: $(USER_PROGS) $(TEST_PROGS) tools/mkinitramfs
 
 deps:
 	sh tools/deps
+	@mkdir -p $(B) && touch $(DEPS_STAMP)
 
-run: deps all
+run: all
 	sh tools/qemu-run
 
-debug: deps all
+debug: all
 	sh tools/qemu-run --debug
 
-iso: deps $(B)/trapeze.iso
+iso: $(B)/trapeze.iso
 
-$(B)/trapeze.iso: $(B)/trapeze.bin $(B)/initramfs.cpio tools/mkiso
+$(B)/trapeze.iso: $(B)/trapeze.bin $(B)/initramfs.cpio tools/mkiso tools/mkinitramfs
 	sh tools/mkiso $@
 
-test: deps all $(B)/trapeze.iso
+test: all $(B)/trapeze.iso
 	sh tests/run
 
-bench: deps all
+bench: all
 	sh bench/run
 
 host-test: $(TEST_PROGS)

@@ -11,7 +11,7 @@
 #define __aligned(x) __attribute__((aligned(x)))
 #define __section(s) __attribute__((section(s)))
 #define __used __attribute__((used))
-#define __unused __attribute__((unused))
+#define __maybe_unused __attribute__((unused))
 #define __noreturn __attribute__((noreturn))
 #define __printf(a, b) __attribute__((format(printf, a, b)))
 #define __always_inline inline __attribute__((always_inline))

@@ -7,6 +7,9 @@
 
 struct pt_regs;
 
+// Set once a panic starts: output paths stop taking locks the dead context may hold.
+extern volatile bool panic_in_progress;
+
 __noreturn void panic(const char *fmt, ...) __printf(1, 2);
 // Panic on behalf of a trap: regs are the registers at the faulting instruction.
 __noreturn void panic_regs(struct pt_regs *regs, const char *fmt, ...) __printf(2, 3);

@@ -8,6 +8,7 @@
 #include <trapeze/types.h>
 
 struct task;
+struct pt_regs;
 
 struct wait_queue {
 	struct spinlock lock;
@@ -23,6 +24,9 @@ struct wait_entry {
 #define DEFINE_WAIT_QUEUE(name) struct wait_queue name = WAIT_QUEUE_INIT(name)
 
 void wait_queue_init(struct wait_queue *wq);
+// Make t runnable if it sleeps (TASK_INTERRUPTIBLE or TASK_UNINTERRUPTIBLE).
+// Context: any; does not sleep.
+void wake_up_task(struct task *t);
 // Wake every task sleeping on wq. Context: any; does not sleep.
 void wake_up(struct wait_queue *wq);
 
@@ -39,7 +43,7 @@ bool signal_pending_current(void);
 #define wait_event_interruptible(wq, cond)                                             \
 	({                                                                             \
 		int __ret = 0;                                                         \
-		struct wait_entry __we;                                                \
+		struct wait_entry __we = { LIST_HEAD_INIT(__we.link), NULL };          \
 		for (;;) {                                                             \
 			prepare_to_wait(&(wq), &__we);                                 \
 			if (cond)                                                      \
@@ -55,11 +59,24 @@ bool signal_pending_current(void);
 	})
 
 void schedule(void);
+// Sleep for at least ns nanoseconds; returns 0, or -ERESTARTSYS (with the time left in
+// *left_ns if not NULL) when a signal woke the task early.
+int sleep_ns(uint64_t ns, uint64_t *left_ns);
+// Called on every timer interrupt (interrupt context).
+void sched_tick(void);
+// The kernel HZ: timer interrupts per second.
+#define HZ 100
 // Give up the CPU if a reschedule is pending and preemption is allowed.
 void cond_resched(void);
 // Report (with a backtrace) a call that may sleep made from atomic context.
 void might_sleep_check(const char *file, int line);
 #define might_sleep() might_sleep_check(__FILE__, __LINE__)
+
+// The work done before every return to user mode: reschedule if asked, deliver pending
+// signals. Entered and left with interrupts off.
+void exit_to_user_mode(struct pt_regs *regs);
+// From an interrupt that arrived in preemptible kernel code: switch if a reschedule is due.
+void preempt_schedule_irq(void);
 
 void preempt_disable(void);
 void preempt_enable(void);

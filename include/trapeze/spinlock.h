@@ -3,6 +3,7 @@
 // panics on recursion and on unlock by a non-owner. Lock order: include/trapeze/lockorder.h.
 #pragma once
 
+#include <trapeze/panic.h>
 #include <trapeze/types.h>
 
 struct spinlock {

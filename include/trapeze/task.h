@@ -17,6 +17,7 @@ struct mm;
 struct files;
 struct fs_context;
 struct pt_regs;
+struct signal_handlers;
 
 enum task_state {
 	TASK_RUNNING,       // on the run queue or on a CPU
@@ -51,8 +52,50 @@ struct task {
 	uint64_t fs_base;       // user TLS base (arch_prctl ARCH_SET_FS)
 	uint64_t gs_base;
 
-	int exit_code;          // wait status once the task is a zombie
-	struct list_head all_link; // on the global task list, under tasklist_lock
+	// Process tree and identity, under tasklist_lock (kernel/task.c).
+	pid_t tgid;             // process id (== pid: one task per process for now)
+	pid_t pgid, sid;        // process group and session
+	struct task *parent;
+	struct list_head children; // struct task.sibling_link
+	struct list_head sibling_link;
+	int exit_signal;        // sent to the parent at exit (SIGCHLD, or 0)
+	int exit_code;          // wait status (Linux encoding) once the task is a zombie
+	struct list_head all_link; // on the global task list
+
+	// Scheduling, under the run-queue lock.
+	bool on_rq;
+	int slice_ticks;        // timer ticks left in this time slice
+	uint64_t wake_at_ns;    // sleep_ns deadline, 0 if none
+	struct list_head timer_link; // on the sleeper list while wake_at_ns != 0
+
+	// Signals (kernel/signal.c), under sig_lock.
+	struct spinlock sig_lock;
+	uint64_t sig_pending;   // bit (sig - 1) set: sig pending
+	uint64_t sig_blocked;
+	struct signal_handlers *sighand; // dispositions, shared with CLONE_SIGHAND tasks
+	int fatal_signal;       // set when a fault signal or SIGKILL is to end the task
+	uint64_t sigaltstack_sp, sigaltstack_size;
+	int sigaltstack_flags;
+	uint64_t saved_sigmask; // restored after rt_sigsuspend's handler runs
+	bool restore_sigmask;
+	uint64_t alarm_at_ns;   // ITIMER_REAL expiry, 0 if unarmed
+	uint64_t alarm_interval_ns;
+
+	// Thread-library hooks (set_tid_address, CLONE_CHILD_CLEARTID).
+	uint64_t clear_child_tid;
+	uint64_t robust_list, robust_list_len;
+	struct task *vfork_parent; // woken when this child execs or exits (CLONE_VFORK)
+	bool vfork_done;
+
+	// Job control reports for wait4/waitid, under tasklist_lock: set when the task
+	// stops or continues, cleared when the parent collects the report.
+	int stop_signal;          // the signal that stopped it
+	bool stop_report;         // WUNTRACED report pending
+	bool continue_report;     // WCONTINUED report pending
+
+	// Accounting.
+	uint64_t start_ns;
+	uint64_t utime_ticks, stime_ticks;
 };
 
 // Turn a pointer to the top of a kernel stack into its user pt_regs.
@@ -60,3 +103,26 @@ static inline struct pt_regs *task_pt_regs(const struct task *t)
 {
 	return (struct pt_regs *)(t->kstack_top - 168 /* sizeof(struct pt_regs) */);
 }
+
+extern struct spinlock tasklist_lock;
+extern struct list_head task_list; // every task, under tasklist_lock
+extern struct task *init_task;     // pid 1, the reaper of orphans
+
+// Create a kernel task that runs fn(arg) on its own kernel stack, not yet runnable.
+// When fn returns, the task leaves for user mode through the pt_regs at its stack top.
+// NULL when out of memory or over the task limit.
+struct task *task_create(const char *name, void (*fn)(void *), void *arg);
+// Make a new task runnable (first time).
+void task_start(struct task *t);
+struct task *task_find(pid_t pid); // caller holds tasklist_lock
+// End the current task with the given wait status (Linux encoding). Never returns.
+__noreturn void do_exit(int wait_status);
+void sched_init(struct task *boot_task);
+// Free a reaped task's stack and structure. Context: the reaper, never t itself.
+void task_free(struct task *t);
+__noreturn void idle_loop(void);
+// Wake a parent sleeping in wait4/waitid: a child exited, stopped or continued.
+// Context: any; does not sleep.
+void task_notify_parent_waiters(void);
+// Number of tasks that exist (for the task limit).
+int task_count(void);

@@ -17,7 +17,7 @@ struct cpu {
 	struct cpu *self;
 	uint64_t kernel_rsp;
 	uint64_t user_rsp;
-	struct task *current;
+	struct task *running; // the task on this CPU (read through `current`)
 	int id;
 	int irq_nesting;       // > 0 while running an interrupt handler
 	uintptr_t irq_stack_top; // the per-CPU interrupt stack

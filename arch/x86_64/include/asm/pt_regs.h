@@ -4,11 +4,11 @@
 // mode pushes another one wherever the kernel stack pointer was.
 //
 //	high addresses  (top of kernel stack)
-//	  ss            \
+//	  ss            -+
 //	  rsp            |  pushed by the CPU on an interrupt/exception,
 //	  rflags         |  by entry.S on syscall (rflags = r11, rip = rcx)
 //	  cs             |
-//	  rip           /
+//	  rip           -+
 //	  orig_rax      error code for exceptions, ~vector for interrupts, the syscall number
 //	  rax rbx rcx rdx rsi rdi rbp r8 ... r15   pushed by entry.S
 //	low addresses   <- struct pt_regs *regs

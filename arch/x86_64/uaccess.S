@@ -1,0 +1,87 @@
+/*
+ * The user-copy primitives: the only instructions in the kernel allowed to touch user
+ * memory. Each access that may fault is listed in __ex_table with a fixup address; the
+ * page-fault and #GP handlers resume there, so a bad pointer yields a short count instead
+ * of a kernel fault. The C wrappers (mm/uaccess.c) check the range and turn short counts
+ * into -EFAULT.
+ *
+ * With SMAP on, the kernel may touch user pages only while RFLAGS.AC is set: stac opens
+ * that window, clac closes it. Both are #UD without SMAP, hence the smap_enabled test.
+ */
+
+.macro EX_ENTRY insn, fixup
+	.pushsection __ex_table, "a"
+	.balign 8
+	.quad \insn, \fixup
+	.popsection
+.endm
+
+.macro SMAP_OPEN
+	cmpb $0, smap_enabled(%rip)
+	je 91f
+	stac
+91:
+.endm
+
+.macro SMAP_CLOSE
+	cmpb $0, smap_enabled(%rip)
+	je 92f
+	clac
+92:
+.endm
+
+	.text
+
+/*
+ * size_t raw_copy_user(void *dst, const void *src, size_t n)
+ * rdi = dst, rsi = src, rdx = n. Returns the number of bytes NOT copied (0 on success).
+ * rep movsb leaves the remaining count in rcx when it faults.
+ */
+	.globl raw_copy_user
+raw_copy_user:
+	SMAP_OPEN
+	movq %rdx, %rcx
+1:	rep movsb
+2:	SMAP_CLOSE
+	movq %rcx, %rax
+	ret
+	EX_ENTRY 1b, 2b
+
+/*
+ * size_t raw_clear_user(void *dst, size_t n): rdi = dst, rsi = n. Returns bytes not
+ * cleared.
+ */
+	.globl raw_clear_user
+raw_clear_user:
+	SMAP_OPEN
+	movq %rsi, %rcx
+	xorl %eax, %eax
+3:	rep stosb
+4:	SMAP_CLOSE
+	movq %rcx, %rax
+	ret
+	EX_ENTRY 3b, 4b
+
+/*
+ * long raw_strncpy_user(char *dst, const char *src, size_t max)
+ * rdi = dst, rsi = src, rdx = max. Copies up to and including the NUL, at most max bytes.
+ * Returns the string length (NUL excluded), max if no NUL was found, or -1 on a fault.
+ */
+	.globl raw_strncpy_user
+raw_strncpy_user:
+	SMAP_OPEN
+	xorl %eax, %eax				/* rax = bytes copied */
+5:	cmpq %rdx, %rax
+	je 7f
+6:	movb (%rsi, %rax), %cl			/* may fault */
+	movb %cl, (%rdi, %rax)
+	testb %cl, %cl
+	jz 7f
+	incq %rax
+	jmp 5b
+7:	SMAP_CLOSE
+	ret
+8:	SMAP_CLOSE
+	movq $-1, %rax
+	ret
+	EX_ENTRY 6b, 8b

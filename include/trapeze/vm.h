@@ -1,0 +1,307 @@
+// User address spaces: struct mm (one per process), its VMAs, demand paging and the memory
+// system calls. See docs/vm.md.
+//
+// An mm owns a PML4 (its kernel half shared with every other mm), a set of VMAs (virtual
+// memory areas: page-aligned, non-overlapping [start, end) ranges with one protection and
+// one backing each) and the user pages its page tables point to. Pages arrive on first
+// touch: mm_fault() finds the VMA and fills a page with zeroes (anonymous) or with file
+// contents (file-backed, private). Every user page is held through its struct page
+// reference count and released with page_put(), so pages can be shared between mms.
+//
+// Layout of a process (no randomisation):
+//	VM_MMAP_MIN (64 KiB)           lowest address anything may be mapped at
+//	0x400000 / ELF_ET_DYN_BASE     program segments, then the heap (brk) above them
+//	... mmap area, filled top-down from mm->mmap_base (STACK_TOP - 128 MiB) ...
+//	STACK_TOP - 8 MiB .. STACK_TOP the main stack, growing down on demand
+//	VM_USER_TOP = STACK_TOP        last page below the canonical hole, never mapped
+//
+// Locking: mm->lock is a sleeping lock (mm_lock/mm_unlock) because a page fault on a
+// file-backed area reads the file (kernel_read may sleep) while the VMA it found must stay
+// put. It protects the VMA set, the page tables of the user half, rss and the brk fields.
+// It is taken in process context only, never with a spinlock held, and never while the
+// holder touches user memory of the same mm (the fault would take it again: mm_lock
+// panics on that recursion instead of deadlocking). Lock order: mm->lock before any VFS
+// lock (a fault calls kernel_read under it).
+#pragma once
+
+#include <trapeze/list.h>
+#include <trapeze/mm.h>
+#include <trapeze/panic.h>
+#include <trapeze/sched.h>
+#include <trapeze/spinlock.h>
+#include <trapeze/types.h>
+#include <asm/paging.h>
+#include <uapi/errno.h>
+
+struct file;
+struct task;
+
+// --- address-space layout ----------------------------------------------------------------
+
+#define VM_USER_TOP 0x00007ffffffff000UL // one page below USER_END, as Linux's TASK_SIZE
+#define VM_MMAP_MIN 0x10000UL            // Linux's default vm.mmap_min_addr
+#define STACK_TOP VM_USER_TOP
+#define STACK_LIMIT (8UL << 20)           // RLIMIT_STACK default: the stack's largest size
+#define STACK_INIT_SIZE (128UL << 10)     // the stack VMA exec creates; it grows from there
+#define STACK_GUARD_GAP (256UL << PAGE_SHIFT) // kept free below a VM_GROWSDOWN area (Linux)
+#define MMAP_BASE (STACK_TOP - (128UL << 20)) // top-down mmap starts here (Linux MIN_GAP)
+#define MMAP_32BIT_LOW 0x40000000UL       // MAP_32BIT places mappings in [1 GiB, 2 GiB)
+#define MMAP_32BIT_HIGH 0x80000000UL
+
+// --- VMAs --------------------------------------------------------------------------------
+
+// vma->flags
+#define VM_READ (1u << 0)
+#define VM_WRITE (1u << 1)
+#define VM_EXEC (1u << 2)
+#define VM_SHARED (1u << 3)     // MAP_SHARED: pages are shared with fork children
+#define VM_GROWSDOWN (1u << 8)  // extends downwards when touched just below its start
+#define VM_ACCESS (VM_READ | VM_WRITE | VM_EXEC)
+
+// No file offset limit: the whole file backs a mapping made by mmap().
+#define VMA_NO_LIMIT INT64_MAX
+
+// One area. start/end/flags/file fields are under the owning mm's lock.
+struct vma {
+	uintptr_t start, end;  // [start, end), page-aligned
+	unsigned int flags;    // VM_*
+	// File-backed (private) areas: the page at start holds file bytes from file_off on;
+	// bytes at file offsets >= file_limit read as zero. file_limit is how exec zeroes the
+	// part of a segment's last file page that belongs to .bss. NULL file: anonymous.
+	struct file *file;     // a reference owned by this VMA
+	off_t file_off;
+	off_t file_limit;
+	// Set linkage: the address-ordered list and an AVL tree keyed by start.
+	struct list_head link;
+	struct vma *left, *right;
+	int height;
+};
+
+// The VMAs of one address space: an AVL tree keyed by start for O(log n) lookups plus a
+// list in address order for neighbours and walks. No lock of its own: the owner's lock.
+struct vma_set {
+	struct vma *root;
+	struct list_head list;
+	unsigned long count;
+};
+
+void vma_set_init(struct vma_set *set);
+// A zeroed anonymous VMA covering [start, end). NULL when out of memory.
+struct vma *vma_alloc(uintptr_t start, uintptr_t end, unsigned int flags);
+// Free a VMA that is in no set, dropping its file reference.
+void vma_free(struct vma *vma);
+
+// The first VMA with end > addr (it contains addr or lies above it), or NULL.
+struct vma *vma_find(const struct vma_set *set, uintptr_t addr);
+// The VMA containing addr, or NULL.
+struct vma *vma_lookup(const struct vma_set *set, uintptr_t addr);
+struct vma *vma_first(const struct vma_set *set);
+struct vma *vma_last(const struct vma_set *set);
+struct vma *vma_next(const struct vma_set *set, const struct vma *vma);
+struct vma *vma_prev(const struct vma_set *set, const struct vma *vma);
+
+// Add a VMA; it must not overlap any VMA already in the set (a kernel bug: panics).
+void vma_insert(struct vma_set *set, struct vma *vma);
+// Take a VMA out of the set (it is not freed).
+void vma_remove(struct vma_set *set, struct vma *vma);
+// Cut vma at addr (start < addr < end, page-aligned): vma keeps [start, addr), the
+// returned new VMA gets [addr, end). NULL when out of memory (vma unchanged).
+struct vma *vma_split(struct vma_set *set, struct vma *vma, uintptr_t addr);
+// Merge vma with its neighbours where they touch and are compatible (same flags, both
+// anonymous or the same file at continuing offsets). Returns the VMA that now covers
+// vma's range; vma itself may have been freed.
+struct vma *vma_merge(struct vma_set *set, struct vma *vma);
+// Split at start and end and move every VMA inside [start, end) out of the set onto out
+// (through vma->link), in address order. 0 or -ENOMEM (the set then covers what it did).
+int vma_detach_range(struct vma_set *set, uintptr_t start, uintptr_t end,
+		     struct list_head *out);
+// True if no VMA overlaps [start, end) and no VM_GROWSDOWN VMA above end would lose its
+// guard gap.
+bool vma_range_free(const struct vma_set *set, uintptr_t start, uintptr_t end);
+// The highest address a with [a, a + len) free inside [low, high), leaving the guard gap
+// below VM_GROWSDOWN areas; 0 if there is none. O(number of VMAs above the result).
+uintptr_t vma_find_gap(const struct vma_set *set, size_t len, uintptr_t low, uintptr_t high);
+// Check the set's invariants (sorted, non-overlapping, tree = list, AVL balance, count).
+// 0, or a negative number naming the first broken invariant. For tests and debugging.
+int vma_set_validate(const struct vma_set *set);
+
+// --- address spaces ----------------------------------------------------------------------
+
+struct mm {
+	uint64_t *pml4;
+	int refcount;            // atomic; mm_put of the last reference frees everything
+
+	// The sleeping lock (see the top of this file). lock_guard protects the two fields
+	// below it; waiters sleep on lock_waiters.
+	struct spinlock lock_guard;
+	struct task *lock_owner; // NULL when free
+	struct wait_queue lock_waiters;
+
+	// under the mm lock:
+	struct vma_set vmas;
+	unsigned long rss;        // resident user pages mapped by this mm
+	uintptr_t start_brk, brk; // the heap is [start_brk, brk); brk is not page-aligned
+	uintptr_t mmap_base;      // top-down placement starts below this
+	// Set by exec, read by procfs; stable after exec:
+	uintptr_t start_stack;    // the initial RSP (points at argc)
+	uintptr_t arg_start, arg_end, env_start, env_end; // argv and envp strings
+};
+
+// A new empty address space (no VMAs, an empty user half). NULL when out of memory.
+// Context: process context.
+struct mm *mm_alloc(void);
+void mm_get(struct mm *mm);
+// Drop a reference. The last one unmaps and frees every user page, page table and VMA;
+// if the mm is the loaded address space, the kernel's own PML4 is loaded first.
+// Context: process context; may sleep.
+void mm_put(struct mm *mm);
+// A copy of old for fork: the same VMAs, and every present private page copied (eager;
+// copy-on-write comes later). Pages of VM_SHARED areas are shared, not copied.
+// NULL when out of memory. Context: process context; takes old's lock.
+struct mm *mm_dup(struct mm *old);
+// Load mm's page tables on this CPU (NULL: the kernel's own, for kernel threads).
+void mm_activate(struct mm *mm);
+
+// The sleeping mm lock. Context: process context, no spinlock held.
+void mm_lock(struct mm *mm);
+void mm_unlock(struct mm *mm);
+bool mm_is_locked(const struct mm *mm); // by the current task
+#define mm_assert_locked(mm)                                                           \
+	do {                                                                           \
+		if (!mm_is_locked(mm))                                                 \
+			panic("%s: mm lock not held", __func__);                       \
+	} while (0)
+
+// --- page faults -------------------------------------------------------------------------
+
+// The x86 #PF error code bits (Intel SDM vol. 3, 4.7).
+#define PFERR_PRESENT (1UL << 0) // 0: page not present; 1: protection violation
+#define PFERR_WRITE (1UL << 1)
+#define PFERR_USER (1UL << 2)
+#define PFERR_RSVD (1UL << 3)    // a reserved bit was set in a paging entry
+#define PFERR_INSTR (1UL << 4)   // instruction fetch
+
+// Resolve a page fault at addr. Returns
+//	0        a page was mapped (or the fault was spurious): retry the instruction
+//	-EFAULT  no VMA covers addr (SIGSEGV, SEGV_MAPERR), or a kernel-mode instruction fetch
+//	         or reserved-bit fault, or a kernel-mode access the PTE already allowed (SMAP)
+//	-EACCES  the VMA forbids this access (SIGSEGV, SEGV_ACCERR)
+//	-ENOMEM  out of memory (the caller kills the task)
+//	-EIO     a file-backed page lies wholly beyond the end of its file or could not be
+//	         read (SIGBUS, BUS_ADRERR, as Linux)
+// A kernel-mode fault on a user address (uaccess) goes through here too; the caller turns
+// an error into the uaccess fixup. Context: process context, interrupts on; may sleep.
+int mm_fault(struct mm *mm, uintptr_t addr, uint64_t error_code);
+
+// --- helpers shared by mm/ and exec (the mm lock must be held) -----------------------------
+
+// A software PTE bit: a non-present entry that still holds its page, for PROT_NONE areas
+// (x86 has no present-but-inaccessible user PTE). Hardware ignores every bit of a
+// non-present entry. Bit 52 is free in paging.h.
+#define PTE_PROTNONE (1UL << 52)
+
+static inline bool pte_has_page(pte_t pte)
+{
+	return pte & (PTE_P | PTE_PROTNONE);
+}
+
+// The PTE flags for a page of vma (P|U, W if writable, NX if not executable; PROT_NONE
+// areas get the non-present PTE_PROTNONE marker).
+uint64_t vma_pte_flags(const struct vma *vma);
+// Write the leaf entry for va (creating page tables) and flush the TLB entry if the old
+// entry was present. 0 or -ENOMEM.
+int vm_pte_set(struct mm *mm, uintptr_t va, pte_t val);
+// Call fn for each leaf entry holding a page (pte_has_page) in [start, end), skipping
+// absent page tables. fn may change or clear the entry. Stops at fn's first nonzero return
+// and returns it.
+typedef int (*vm_pte_fn)(pte_t *pte, uintptr_t va, void *arg);
+int vm_pte_walk(uint64_t *pml4, uintptr_t start, uintptr_t end, vm_pte_fn fn, void *arg);
+// Unmap and release every page in [start, end), flushing TLB entries.
+void vm_zap_range(struct mm *mm, uintptr_t start, uintptr_t end);
+// Map [start, end) as a new VMA, replacing whatever was mapped there (MAP_FIXED
+// semantics). file (may be NULL) gets a reference of the VMA's own. 0 or -ENOMEM.
+int vm_map(struct mm *mm, uintptr_t start, uintptr_t end, unsigned int flags,
+	   struct file *file, off_t file_off, off_t file_limit);
+// Remove every mapping in [start, end). 0 or -ENOMEM (when a VMA could not be split).
+int vm_unmap(struct mm *mm, uintptr_t start, uintptr_t end);
+// Make the page at va (inside vma) present: demand-zero or read from the file.
+// 0, -ENOMEM or -EIO.
+int vm_page_fill(struct mm *mm, struct vma *vma, uintptr_t va);
+// Fault in every page of [start, end) that lies in a VMA. 0 or the first error.
+int vm_populate(struct mm *mm, uintptr_t start, uintptr_t end);
+// Make the page containing va present as a write would (growing a VM_GROWSDOWN VMA
+// towards it) and return the kernel address of va in *kva. 0, -EFAULT, -ENOMEM or -EIO.
+// For exec, which writes the new stack before the mm is loaded.
+int vm_page_kaddr(struct mm *mm, uintptr_t va, void **kva);
+// Extend VM_GROWSDOWN vma down to cover addr: at most STACK_LIMIT bytes in all, and not
+// into the guard gap above the previous VMA. 0 or -EFAULT.
+int vma_grow_down(struct mm *mm, struct vma *vma, uintptr_t addr);
+
+// --- memory system calls (mm/mmap.c), Linux x86-64 semantics --------------------------------
+
+// Linux ABI values (asm-generic/mman-common.h, mman.h); belong in include/uapi/mman.h.
+#ifndef PROT_READ
+#define PROT_NONE 0x0
+#define PROT_READ 0x1
+#define PROT_WRITE 0x2
+#define PROT_EXEC 0x4
+#define PROT_GROWSDOWN 0x01000000
+#define PROT_GROWSUP 0x02000000
+
+#define MAP_SHARED 0x01
+#define MAP_PRIVATE 0x02
+#define MAP_SHARED_VALIDATE 0x03
+#define MAP_TYPE 0x0f
+#define MAP_FIXED 0x10
+#define MAP_ANONYMOUS 0x20
+#define MAP_32BIT 0x40
+#define MAP_GROWSDOWN 0x0100
+#define MAP_DENYWRITE 0x0800
+#define MAP_EXECUTABLE 0x1000
+#define MAP_LOCKED 0x2000
+#define MAP_NORESERVE 0x4000
+#define MAP_POPULATE 0x8000
+#define MAP_NONBLOCK 0x10000
+#define MAP_STACK 0x20000
+#define MAP_HUGETLB 0x40000
+#define MAP_SYNC 0x80000
+#define MAP_FIXED_NOREPLACE 0x100000
+#define MAP_FAILED ((void *)-1)
+
+#define MREMAP_MAYMOVE 1
+#define MREMAP_FIXED 2
+#define MREMAP_DONTUNMAP 4
+
+#define MADV_NORMAL 0
+#define MADV_RANDOM 1
+#define MADV_SEQUENTIAL 2
+#define MADV_WILLNEED 3
+#define MADV_DONTNEED 4
+#define MADV_FREE 8
+#endif
+
+// Context of all: process context of the calling task; they take current->mm's lock.
+long sys_brk(unsigned long brk);
+long sys_mmap(unsigned long addr, unsigned long len, unsigned long prot, unsigned long flags,
+	      unsigned long fd, unsigned long off);
+long sys_munmap(unsigned long addr, unsigned long len);
+long sys_mprotect(unsigned long addr, unsigned long len, unsigned long prot);
+long sys_mremap(unsigned long old_addr, unsigned long old_len, unsigned long new_len,
+		unsigned long flags, unsigned long new_addr);
+long sys_madvise(unsigned long addr, unsigned long len, unsigned long advice);
+
+// --- exec (kernel/exec.c) --------------------------------------------------------------------
+
+long sys_execve(const char __user *path, const char __user *const __user *argv,
+		const char __user *const __user *envp);
+// execve with kernel strings, for starting init from a kernel thread. On success the
+// current task's user registers (current_user_regs()) start the program when it returns
+// to user mode. 0 or -errno; on failure the task is unchanged.
+int exec_kernel(const char *path, const char *const argv[], const char *const envp[]);
+
+// --- needed from the VFS (include/trapeze/vfs.h does not declare these yet) ----------------
+
+// The open file behind descriptor fd of the current task with a new reference, or NULL.
+struct file *fd_get(int fd);
+// Take another reference to an open file (dropped with file_put).
+struct file *file_get(struct file *f);

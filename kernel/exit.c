@@ -1,0 +1,268 @@
+// Ending a task and collecting it: exit, exit_group, wait4, waitid.
+//
+// An exiting task releases its memory, files and filesystem context, hands its children
+// to init, becomes a zombie holding only its wait status, tells its parent (exit_signal,
+// usually SIGCHLD) and switches away for good. The parent's wait4 finds the zombie,
+// collects the status and frees the rest (kernel stack and task structure) — the zombie
+// cannot free the stack it is running on.
+//
+// Lock: tasklist_lock protects parent/children links, state changes to ZOMBIE/DEAD and the
+// stop/continue reports.
+#include <trapeze/err.h>
+#include <trapeze/exec.h>
+#include <trapeze/panic.h>
+#include <trapeze/printk.h>
+#include <trapeze/sched.h>
+#include <trapeze/signal.h>
+#include <trapeze/task.h>
+#include <trapeze/uaccess.h>
+#include <trapeze/vfs.h>
+#include <trapeze/vm.h>
+#include <asm/arch.h>
+#include <asm/cpu.h>
+#include <asm/paging.h>
+#include <uapi/wait.h>
+
+// Parents sleep here in wait4/waitid; every child state change wakes them all and each
+// re-scans its own children. child_events counts changes so no wake-up is lost.
+static DEFINE_WAIT_QUEUE(child_wait);
+static unsigned long child_events;
+
+void task_notify_parent_waiters(void)
+{
+	__atomic_add_fetch(&child_events, 1, __ATOMIC_SEQ_CST);
+	wake_up(&child_wait);
+}
+
+// The status a shell shows for a wait status: the exit code, or 128 + signal.
+static int shell_status(int wait_status)
+{
+	if ((wait_status & 0x7f) == 0)
+		return (wait_status >> 8) & 0xff;
+	return 128 + (wait_status & 0x7f);
+}
+
+// Give t's children to init (tasklist_lock held). Zombies among them are init's to reap.
+static void reparent_children_locked(struct task *t)
+{
+	struct task *c, *tmp;
+
+	list_for_each_entry_safe(c, tmp, &t->children, sibling_link) {
+		list_del(&c->sibling_link);
+		c->parent = init_task;
+		list_add_tail(&c->sibling_link, &init_task->children);
+	}
+}
+
+static void release_resources(struct task *t)
+{
+	struct mm *mm = t->mm;
+
+	if (t->clear_child_tid && mm) {
+		// CLONE_CHILD_CLEARTID: tell a thread library the task is gone.
+		put_user(0, (int __user *)t->clear_child_tid);
+	}
+	vfork_release(t);
+	if (t->files)
+		files_put(t->files);
+	t->files = NULL;
+	if (t->fs)
+		fs_context_put(t->fs);
+	t->fs = NULL;
+	if (mm) {
+		t->mm = NULL;
+		mm_put(mm);
+	}
+}
+
+void do_exit(int wait_status)
+{
+	struct task *t = current;
+	struct task *parent;
+	uint64_t flags;
+
+	might_sleep();
+	if (t == init_task) {
+		pr_notice("trapeze: init exited with status %d\n", shell_status(wait_status));
+		machine_power_off(shell_status(wait_status));
+	}
+	release_resources(t);
+
+	flags = spin_lock_irqsave(&tasklist_lock);
+	reparent_children_locked(t);
+	t->exit_code = wait_status;
+	t->state = TASK_ZOMBIE;
+	parent = t->parent;
+	if (parent && t->exit_signal)
+		signal_send(parent, t->exit_signal);
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	task_notify_parent_waiters();
+	// A zombie is never runnable again: schedule() does not put it back on the queue.
+	schedule();
+	panic("zombie task %d ran again", t->pid);
+}
+
+long sys_exit(int code)
+{
+	do_exit((code & 0xff) << 8);
+}
+
+// One task per process for now, so exit_group ends exactly the caller.
+long sys_exit_group(int code)
+{
+	do_exit((code & 0xff) << 8);
+}
+
+// Whether child c matches wait4's pid selector: -1 any, 0 our group, < -1 group -pid,
+// > 0 that pid.
+static bool wait_matches(const struct task *c, pid_t pid)
+{
+	if (pid == -1)
+		return true;
+	if (pid == 0)
+		return c->pgid == current->pgid;
+	if (pid < 0)
+		return c->pgid == -pid;
+	return c->pid == pid;
+}
+
+struct wait_result {
+	pid_t pid;
+	int status; // Linux wait status
+	int code;   // CLD_* for waitid
+	uid_t uid;
+};
+
+// Collect one child report (tasklist_lock held). Returns the child's pid, 0 when no matching
+// child has anything to report, -ECHILD when there is no matching child at all.
+// A reaped zombie is unlinked and returned through *reaped for freeing outside the lock.
+static pid_t wait_collect_locked(pid_t pid, int options, struct wait_result *r,
+				 struct task **reaped)
+{
+	struct task *c;
+	bool any = false;
+
+	list_for_each_entry(c, &current->children, sibling_link) {
+		if (!wait_matches(c, pid))
+			continue;
+		any = true;
+		r->pid = c->pid;
+		r->uid = 0;
+		if (c->state == TASK_ZOMBIE && (options & WEXITED)) {
+			r->status = c->exit_code;
+			r->code = (c->exit_code & 0x7f) == 0 ? CLD_EXITED :
+				  (c->exit_code & 0x80) ? CLD_DUMPED : CLD_KILLED;
+			if (!(options & WNOWAIT)) {
+				list_del(&c->sibling_link);
+				c->state = TASK_DEAD;
+				*reaped = c;
+			}
+			return c->pid;
+		}
+		if (c->stop_report && (options & WUNTRACED)) {
+			r->status = (c->stop_signal << 8) | 0x7f;
+			r->code = CLD_STOPPED;
+			if (!(options & WNOWAIT))
+				c->stop_report = false;
+			return c->pid;
+		}
+		if (c->continue_report && (options & WCONTINUED)) {
+			r->status = 0xffff;
+			r->code = CLD_CONTINUED;
+			if (!(options & WNOWAIT))
+				c->continue_report = false;
+			return c->pid;
+		}
+	}
+	return any ? 0 : -ECHILD;
+}
+
+// The wait loop shared by wait4 and waitid. options use WEXITED/WUNTRACED(=WSTOPPED)/...
+static pid_t do_wait(pid_t pid, int options, struct wait_result *r)
+{
+	for (;;) {
+		unsigned long seen = __atomic_load_n(&child_events, __ATOMIC_SEQ_CST);
+		struct task *reaped = NULL;
+		uint64_t flags = spin_lock_irqsave(&tasklist_lock);
+		pid_t found = wait_collect_locked(pid, options, r, &reaped);
+		int err;
+
+		spin_unlock_irqrestore(&tasklist_lock, flags);
+		if (reaped)
+			task_free(reaped);
+		if (found != 0 || (options & WNOHANG))
+			return found;
+		err = wait_event_interruptible(child_wait,
+					       __atomic_load_n(&child_events, __ATOMIC_SEQ_CST) !=
+						       seen);
+		if (err)
+			return err;
+	}
+}
+
+long sys_wait4(pid_t pid, int __user *status, int options, void __user *rusage)
+{
+	struct wait_result r;
+	pid_t found;
+
+	if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WALL | __WCLONE))
+		return -EINVAL;
+	if (pid == INT32_MIN)
+		return -ESRCH;
+	found = do_wait(pid, (options & (WNOHANG | WUNTRACED | WCONTINUED)) | WEXITED, &r);
+	if (found <= 0)
+		return found;
+	if (status && put_user(r.status, status))
+		return -EFAULT;
+	if (rusage && clear_user(rusage, RUSAGE_SIZE))
+		return -EFAULT;
+	return found;
+}
+
+long sys_waitid(int idtype, int id, struct linux_siginfo __user *infop, int options,
+		void __user *rusage)
+{
+	struct wait_result r;
+	struct linux_siginfo info = { 0 };
+	pid_t pid, found;
+
+	if (options & ~(WNOHANG | WEXITED | WSTOPPED | WCONTINUED | WNOWAIT | __WALL | __WCLONE))
+		return -EINVAL;
+	if (!(options & (WEXITED | WSTOPPED | WCONTINUED)))
+		return -EINVAL;
+	switch (idtype) {
+	case P_ALL:
+		pid = -1;
+		break;
+	case P_PID:
+		if (id <= 0)
+			return -EINVAL;
+		pid = id;
+		break;
+	case P_PGID:
+		if (id < 0)
+			return -EINVAL;
+		pid = id ? -id : 0;
+		break;
+	default:
+		return -EINVAL;
+	}
+	found = do_wait(pid, options, &r);
+	if (found < 0)
+		return found;
+	if (found > 0) {
+		info.si_signo = SIGCHLD;
+		info.si_code = r.code;
+		info.si_pid = r.pid;
+		info.si_uid = r.uid;
+		info.si_status = r.code == CLD_EXITED ? (r.status >> 8) & 0xff :
+				 r.code == CLD_STOPPED ? r.status >> 8 :
+				 r.code == CLD_CONTINUED ? SIGCONT : r.status & 0x7f;
+	}
+	// Linux zeroes the siginfo when WNOHANG finds nothing.
+	if (infop && copy_to_user(infop, &info, sizeof(info)))
+		return -EFAULT;
+	if (rusage && clear_user(rusage, RUSAGE_SIZE))
+		return -EFAULT;
+	return 0;
+}

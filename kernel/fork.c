@@ -1,0 +1,200 @@
+// fork, vfork and clone: a new task that is a copy of the caller and returns 0 from the
+// same system call ("called once, returns twice").
+//
+// The child gets a copy of the parent's user registers (the pt_regs at the top of the
+// parent's kernel stack) at the top of its own kernel stack, with rax = 0, and starts in
+// task_entry (switch.S), which leaves for user mode through that pt_regs. Its address
+// space is a copy of the parent's (or the same one with CLONE_VM), its descriptor table a
+// copy, its signal handlers a copy.
+//
+// Supported clone flags: exactly what libc fork/vfork/posix_spawn/system use. Anything
+// else (threads: CLONE_THREAD, CLONE_SIGHAND, CLONE_FILES, CLONE_FS...) returns -EINVAL
+// rather than half-working.
+#include <trapeze/err.h>
+#include <trapeze/exec.h>
+#include <trapeze/sched.h>
+#include <trapeze/signal.h>
+#include <trapeze/string.h>
+#include <trapeze/task.h>
+#include <trapeze/uaccess.h>
+#include <trapeze/vfs.h>
+#include <trapeze/syscall.h>
+#include <trapeze/vm.h>
+#include <asm/arch.h>
+#include <asm/cpu.h>
+#include <asm/pt_regs.h>
+#include <uapi/sched.h>
+
+#define CLONE_SUPPORTED                                                                \
+	(CSIGNAL | CLONE_VM | CLONE_VFORK | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID |    \
+	 CLONE_CHILD_CLEARTID | CLONE_SETTLS)
+
+struct clone_args_k {
+	unsigned long flags;
+	uintptr_t stack;
+	int __user *parent_tid;
+	int __user *child_tid;
+	unsigned long tls;
+};
+
+// The child's first step, in its own context (its address space is loaded): honour
+// CLONE_CHILD_SETTID, whose pointer is arg (NULL without the flag). task_entry then
+// returns to user mode through the copied pt_regs.
+static void fork_child_start(void *arg)
+{
+	if (arg)
+		put_user(current->pid, (int __user *)arg);
+}
+
+static DEFINE_WAIT_QUEUE(vfork_wait);
+
+void vfork_release(struct task *child)
+{
+	if (!child->vfork_parent)
+		return;
+	child->vfork_parent = NULL;
+	__atomic_store_n(&child->vfork_done, true, __ATOMIC_SEQ_CST);
+	wake_up(&vfork_wait);
+}
+
+// Sleep (not interruptible: the child uses our memory) until the child execs or exits.
+// The child cannot be reaped meanwhile: we are its parent and we are here.
+static void vfork_wait_for(struct task *child)
+{
+	struct wait_entry e = { LIST_HEAD_INIT(e.link), NULL };
+
+	for (;;) {
+		prepare_to_wait(&vfork_wait, &e);
+		current->state = TASK_UNINTERRUPTIBLE;
+		if (__atomic_load_n(&child->vfork_done, __ATOMIC_SEQ_CST))
+			break;
+		schedule();
+	}
+	finish_wait(&vfork_wait, &e);
+}
+
+// Copy what the child inherits. Returns 0 or -ENOMEM; partial copies are released by
+// the caller through release_copied().
+static int copy_process_state(struct task *child, unsigned long flags)
+{
+	struct task *parent = current;
+
+	if (flags & CLONE_VM) {
+		mm_get(parent->mm);
+		child->mm = parent->mm;
+	} else {
+		child->mm = mm_dup(parent->mm);
+	}
+	child->files = files_dup(parent->files);
+	child->fs = fs_context_dup(parent->fs);
+	child->sighand = signal_handlers_dup(parent->sighand);
+	if (!child->mm || !child->files || !child->fs || !child->sighand)
+		return -ENOMEM;
+	return 0;
+}
+
+static void release_copied(struct task *child)
+{
+	if (child->mm)
+		mm_put(child->mm);
+	if (child->files)
+		files_put(child->files);
+	if (child->fs)
+		fs_context_put(child->fs);
+	if (child->sighand)
+		signal_handlers_put(child->sighand);
+	task_free(child);
+}
+
+static void copy_cpu_state(struct task *child, const struct clone_args_k *args)
+{
+	struct pt_regs *regs = task_pt_regs(child);
+	struct task *parent = current;
+
+	*regs = *current_user_regs();
+	regs->rax = 0; // the child's return value
+	if (args->stack)
+		regs->rsp = args->stack;
+	fpu_save(parent->fpu_state);
+	memcpy(child->fpu_state, parent->fpu_state, FPU_STATE_SIZE);
+	child->fs_base = (args->flags & CLONE_SETTLS) ? args->tls : parent->fs_base;
+	child->gs_base = parent->gs_base;
+}
+
+// Link the child into the process tree and make it runnable.
+static void attach_child(struct task *child, unsigned long flags)
+{
+	struct task *parent = current;
+	uint64_t irq;
+
+	child->exit_signal = flags & CSIGNAL;
+	child->sig_blocked = parent->sig_blocked;
+	strlcpy(child->comm, parent->comm, sizeof(child->comm));
+	irq = spin_lock_irqsave(&tasklist_lock);
+	child->parent = parent;
+	child->pgid = parent->pgid;
+	child->sid = parent->sid;
+	list_add_tail(&child->sibling_link, &parent->children);
+	spin_unlock_irqrestore(&tasklist_lock, irq);
+	if (flags & CLONE_VFORK)
+		child->vfork_parent = parent;
+	task_start(child);
+}
+
+static long do_clone(const struct clone_args_k *args)
+{
+	unsigned long flags = args->flags;
+	struct task *child;
+	pid_t pid;
+	int err;
+
+	if (flags & ~CLONE_SUPPORTED)
+		return -EINVAL;
+	if ((flags & CSIGNAL) >= NSIG + 1)
+		return -EINVAL;
+	child = task_create(current->comm, fork_child_start,
+			    (flags & CLONE_CHILD_SETTID) ? (void *)args->child_tid : NULL);
+	if (!child)
+		return -EAGAIN;
+	err = copy_process_state(child, flags);
+	if (err) {
+		release_copied(child);
+		return err;
+	}
+	copy_cpu_state(child, args);
+	pid = child->pid;
+	if (flags & CLONE_CHILD_CLEARTID)
+		child->clear_child_tid = (uint64_t)args->child_tid;
+	if ((flags & CLONE_PARENT_SETTID) && put_user(pid, args->parent_tid)) {
+		release_copied(child);
+		return -EFAULT;
+	}
+	attach_child(child, flags);
+	if (flags & CLONE_VFORK) {
+		// The parent's memory is the child's until it execs or exits.
+		vfork_wait_for(child);
+	}
+	return pid;
+}
+
+long sys_clone(unsigned long flags, uintptr_t stack, int __user *parent_tid,
+	       int __user *child_tid, unsigned long tls)
+{
+	struct clone_args_k args = { flags, stack, parent_tid, child_tid, tls };
+
+	return do_clone(&args);
+}
+
+long sys_fork(void)
+{
+	struct clone_args_k args = { SIGCHLD, 0, NULL, NULL, 0 };
+
+	return do_clone(&args);
+}
+
+long sys_vfork(void)
+{
+	struct clone_args_k args = { CLONE_VM | CLONE_VFORK | SIGCHLD, 0, NULL, NULL, 0 };
+
+	return do_clone(&args);
+}
