@@ -12,6 +12,7 @@
 #include <trapeze/sched.h>
 #include <trapeze/string.h>
 #include <trapeze/task.h>
+#include <trapeze/fs.h>
 #include <trapeze/vfs.h>
 #include <trapeze/vm.h>
 #include <asm/cpu.h>

@@ -17,15 +17,11 @@
 //
 // Context: process context of the calling task; each call takes current->mm's lock.
 #include <trapeze/err.h>
+#include <trapeze/fs.h>
 #include <trapeze/task.h>
 #include <trapeze/vfs.h>
 #include <trapeze/vm.h>
 #include <asm/cpu.h>
-
-#ifndef S_IFMT
-#define S_IFMT 0170000
-#define S_IFREG 0100000
-#endif
 
 // --- mapping and unmapping (mm lock held) ----------------------------------------------------
 
@@ -209,8 +205,12 @@ static long mmap_install(struct mm *mm, uintptr_t start, size_t len, unsigned in
 // The file checks of a file-backed mapping. 0 or -errno.
 static long mmap_check_file(struct file *file, unsigned long flags)
 {
-	if ((file_mode(file) & S_IFMT) != S_IFREG)
+	if (file->f_mode & FMODE_PATH)
+		return -EBADF;
+	if (!S_ISREG(file_mode(file)))
 		return -ENODEV;
+	if (!(file->f_mode & FMODE_READ))
+		return -EACCES;
 	if ((flags & MAP_TYPE) != MAP_PRIVATE)
 		return -ENODEV; // shared file mappings are not supported yet
 	if (flags & MAP_GROWSDOWN)
@@ -236,7 +236,7 @@ long sys_mmap(unsigned long addr, unsigned long len, unsigned long prot, unsigne
 			vm_flags |= VM_GROWSDOWN;
 		off = 0;
 	} else {
-		file = fd_get((int)fd);
+		file = fd_get_file((int)fd);
 		if (!file)
 			return -EBADF;
 		ret = mmap_check_file(file, flags);

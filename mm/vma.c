@@ -12,6 +12,7 @@
 #include <trapeze/kmalloc.h>
 #include <trapeze/panic.h>
 #include <trapeze/string.h>
+#include <trapeze/fs.h>
 #include <trapeze/vfs.h>
 #include <trapeze/vm.h>
 

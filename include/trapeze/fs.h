@@ -391,6 +391,9 @@ int vfs_link(struct dentry *old, struct dentry *dir, const char *name, size_t le
 // Remove a non-directory (rmdir false) or an empty directory (rmdir true).
 int vfs_remove(struct dentry *dir, const char *name, size_t len, bool rmdir, bool must_be_dir);
 
+// System calls other parts of the VFS call directly.
+long sys_close(int fd);
+
 // --- file systems --------------------------------------------------------------------------
 
 extern const struct fs_type ramfs_type;

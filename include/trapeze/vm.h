@@ -290,18 +290,7 @@ long sys_mremap(unsigned long old_addr, unsigned long old_len, unsigned long new
 		unsigned long flags, unsigned long new_addr);
 long sys_madvise(unsigned long addr, unsigned long len, unsigned long advice);
 
-// --- exec (kernel/exec.c) --------------------------------------------------------------------
+// --- exec (kernel/exec.c; exec_kernel is declared in include/trapeze/exec.h) ---------------
 
 long sys_execve(const char __user *path, const char __user *const __user *argv,
 		const char __user *const __user *envp);
-// execve with kernel strings, for starting init from a kernel thread. On success the
-// current task's user registers (current_user_regs()) start the program when it returns
-// to user mode. 0 or -errno; on failure the task is unchanged.
-int exec_kernel(const char *path, const char *const argv[], const char *const envp[]);
-
-// --- needed from the VFS (include/trapeze/vfs.h does not declare these yet) ----------------
-
-// The open file behind descriptor fd of the current task with a new reference, or NULL.
-struct file *fd_get(int fd);
-// Take another reference to an open file (dropped with file_put).
-struct file *file_get(struct file *f);

@@ -1,0 +1,148 @@
+// Process groups and sessions: setpgid, getpgid, getpgrp, setsid, getsid, and signals to a
+// whole group (kill with pid <= 0, the tty's ^C).
+//
+// A process group is not an object here: it is the set of tasks whose pgid is equal, and
+// it exists while one task (zombies included, as on Linux) carries that pgid. Likewise
+// a session is the set of tasks with one sid; its leader is the task whose pid is the sid.
+// Every task starts in its parent's group and session (fork) and init in its own.
+//
+// Lock: tasklist_lock protects pgid and sid of every task (task.h).
+#include <trapeze/signal.h>
+#include <trapeze/task.h>
+#include <asm/cpu.h>
+#include <uapi/errno.h>
+
+bool pgrp_exists_locked(pid_t pgrp, pid_t sid)
+{
+	struct task *t;
+
+	assert_held(&tasklist_lock);
+	list_for_each_entry(t, &task_list, all_link)
+		if (t->state != TASK_DEAD && t->pgid == pgrp && (!sid || t->sid == sid))
+			return true;
+	return false;
+}
+
+int pgrp_signal(pid_t pgrp, int sig, const struct signal_info *info)
+{
+	struct task *t;
+	bool found = false;
+	uint64_t flags;
+
+	if (pgrp <= 0)
+		return -ESRCH; // kernel tasks have pgid 0 and take no signals
+	flags = spin_lock_irqsave(&tasklist_lock);
+	list_for_each_entry(t, &task_list, all_link) {
+		if (t->state == TASK_DEAD || t->pgid != pgrp)
+			continue;
+		found = true;
+		if (sig)
+			signal_send_info(t, sig, info);
+	}
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	return found ? 0 : -ESRCH;
+}
+
+void signal_send_pgrp(int pgrp, int sig)
+{
+	struct signal_info info = { .code = SI_KERNEL };
+
+	if (sig >= 1 && sig <= NSIG)
+		pgrp_signal(pgrp, sig, &info);
+}
+
+// The task pid names for getpgid/getsid/setpgid: the caller for 0. Caller holds
+// tasklist_lock. NULL if there is none.
+static struct task *pgrp_task_locked(pid_t pid)
+{
+	if (pid == 0)
+		return current;
+	if (pid < 0)
+		return NULL;
+	return task_find(pid);
+}
+
+// setpgid's checks (Linux rules; the "child has already exec'd" EACCES is not tracked):
+// the target is the caller or one of its children in the caller's session, is not a
+// session leader, and a group it joins must already exist in the session.
+static int pgrp_set_locked(struct task *p, pid_t pgid)
+{
+	struct task *self = current;
+
+	if (p != self && p->parent != self)
+		return -ESRCH;
+	if (p->sid != self->sid)
+		return -EPERM;
+	if (p->sid == p->pid)
+		return -EPERM;
+	if (pgid != p->pid && !pgrp_exists_locked(pgid, self->sid))
+		return -EPERM;
+	p->pgid = pgid;
+	return 0;
+}
+
+long sys_setpgid(pid_t pid, pid_t pgid)
+{
+	struct task *p;
+	uint64_t flags;
+	int err;
+
+	if (pid < 0 || pgid < 0)
+		return -EINVAL;
+	flags = spin_lock_irqsave(&tasklist_lock);
+	p = pgrp_task_locked(pid);
+	if (!p || p->state == TASK_ZOMBIE)
+		err = -ESRCH;
+	else
+		err = pgrp_set_locked(p, pgid ? pgid : p->pid);
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	return err;
+}
+
+long sys_getpgid(pid_t pid)
+{
+	struct task *p;
+	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
+	long ret;
+
+	p = pgrp_task_locked(pid);
+	ret = p ? p->pgid : -ESRCH;
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	return ret;
+}
+
+long sys_getpgrp(void)
+{
+	return sys_getpgid(0);
+}
+
+long sys_getsid(pid_t pid)
+{
+	struct task *p;
+	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
+	long ret;
+
+	p = pgrp_task_locked(pid);
+	ret = p ? p->sid : -ESRCH;
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	return ret;
+}
+
+// A new session and group led by the caller. A group leader cannot do this: its group
+// would then span two sessions.
+long sys_setsid(void)
+{
+	struct task *self = current;
+	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
+	long ret;
+
+	if (pgrp_exists_locked(self->pid, 0)) {
+		ret = -EPERM;
+	} else {
+		self->sid = self->pid;
+		self->pgid = self->pid;
+		ret = self->sid;
+	}
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	return ret;
+}
