@@ -67,10 +67,7 @@ static struct tty console_tty = {
 	},
 };
 
-// The process-group signal lives in kernel/signal.c; <trapeze/signal.h> does not declare
-// it yet, so it is declared here with the agreed signature.
-void signal_send_pgrp(int pgrp, int sig);
-
+// pgrp 0 means no foreground group has been set: the signal has nobody to go to.
 static void tty_signal_pgrp(int pgrp, int sig)
 {
 	if (pgrp > 0)
@@ -547,7 +544,23 @@ static int tty_open(struct inode *inode, struct file *f)
 	return 0;
 }
 
+static unsigned int tty_poll(struct file *f, struct poll_table *pt)
+{
+	struct tty *t = f->private_data;
+
+	bool in;
+
+	poll_wait(f, &t->read_wait, pt);
+	if (READ_ONCE(t->termios.c_lflag) & ICANON)
+		in = READ_ONCE(t->lines) > 0; // a line, or an EOF that reads as 0
+	else
+		in = READ_ONCE(t->rhead) != READ_ONCE(t->rtail);
+	// Output never blocks: it goes to the port synchronously.
+	return POLLOUT | POLLWRNORM | (in ? POLLIN | POLLRDNORM : 0);
+}
+
 static const struct file_operations tty_fops = {
+	.poll = tty_poll,
 	.open = tty_open,
 	.read = tty_read,
 	.write = tty_write,

@@ -339,7 +339,8 @@ long sys_readlinkat(int dirfd, const char __user *upath, char __user *ubuf, int 
 	path = path_from_user(upath);
 	if (IS_ERR(path))
 		return PTR_ERR(path);
-	n = path_lookupat(dirfd, path, LOOKUP_EMPTY, &d);
+	// An empty path names dirfd itself (a symlink opened with O_PATH | O_NOFOLLOW).
+	n = path_lookupat(dirfd, path, dirfd == AT_FDCWD ? 0 : LOOKUP_EMPTY, &d);
 	kfree(path);
 	if (n)
 		return n;

@@ -173,7 +173,31 @@ static void pipe_release(struct inode *inode, struct file *f)
 	wake_up(&p->wr_wait);
 }
 
+// Lock-free: head, tail and the counts are single words.
+static unsigned int pipe_poll(struct file *f, struct poll_table *pt)
+{
+	struct pipe *p = f->private_data;
+	unsigned int mask = 0;
+
+	if (f->f_mode & FMODE_READ) {
+		poll_wait(f, &p->rd_wait, pt);
+		if (pipe_avail(p))
+			mask |= POLLIN | POLLRDNORM;
+		if (!READ_ONCE(p->writers))
+			mask |= POLLHUP;
+	}
+	if (f->f_mode & FMODE_WRITE) {
+		poll_wait(f, &p->wr_wait, pt);
+		if (PIPE_SIZE - pipe_avail(p) >= PIPE_BUF)
+			mask |= POLLOUT | POLLWRNORM;
+		if (!READ_ONCE(p->readers))
+			mask |= POLLERR;
+	}
+	return mask;
+}
+
 static const struct file_operations pipe_fops = {
+	.poll = pipe_poll,
 	.read = pipe_read,
 	.write = pipe_write,
 	.ioctl = pipe_ioctl,

@@ -56,7 +56,7 @@ static bool vfs_mutex_trylock(struct vfs_mutex *m)
 // Context: process context; may sleep.
 void vfs_mutex_lock(struct vfs_mutex *m)
 {
-	struct wait_entry we;
+	struct wait_entry we = { LIST_HEAD_INIT(we.link), NULL };
 
 	might_sleep();
 	while (!vfs_mutex_trylock(m)) {

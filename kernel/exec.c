@@ -39,9 +39,6 @@
 #define USER_HZ 100                     // AT_CLKTCK: times() ticks per second
 #define AUXV_PAIRS 19                   // entries exec_write_tables puts, with AT_NULL
 
-// Reset signal dispositions for exec (kernel/signal.c). Declared here until
-// include/trapeze/signal.h declares it.
-void signal_exec_reset(void);
 
 // The strings of argv or envp: a NULL-terminated array of pointers in user or kernel
 // memory. A NULL array counts as empty, as on Linux.

@@ -61,6 +61,14 @@ static enum signal_default signal_default_action(int sig)
 	return SIGDEF_TERMINATE; // including the real-time signals
 }
 
+bool signal_action_ignores(const struct sigaction *act, int sig)
+{
+	enum signal_default def = signal_default_action(sig);
+
+	return act->sa_handler == SIG_IGN ||
+	       (act->sa_handler == SIG_DFL && (def == SIGDEF_IGNORE || def == SIGDEF_CONTINUE));
+}
+
 // The wait status of a task killed by sig's default action.
 static int signal_exit_status(int sig)
 {
@@ -226,7 +234,7 @@ static bool signal_ignored_locked(struct task *t, struct signal_handlers *sh, in
 	uint64_t handler = sh ? sh->action[sig - 1].sa_handler : SIG_DFL;
 	enum signal_default def = signal_default_action(sig);
 
-	if (t->sig_blocked & SIG_BIT(sig))
+	if ((t->sig_blocked | (sh ? sh->waiting : 0)) & SIG_BIT(sig))
 		return false; // the action may change before it is unblocked
 	if (handler == SIG_IGN)
 		return true;
@@ -434,6 +442,14 @@ static void signal_stop(int sig)
 		signal_notify_parent_jobctl(CLD_CONTINUED, SIGCONT);
 }
 
+// The lowest signal in ready, synchronous faults first; 0 if none.
+static int signal_pick(uint64_t ready)
+{
+	if (ready & SYNC_SIGNALS)
+		ready &= SYNC_SIGNALS;
+	return ready ? __builtin_ctzll(ready) + 1 : 0;
+}
+
 // Take the next deliverable signal off the current task: synchronous faults first, then
 // the lowest number. Returns 0 if none. Applies SA_RESETHAND, and marks a stop signal as
 // on its way (stop_dequeued) so that a SIGCONT arriving meanwhile can cancel it.
@@ -442,13 +458,9 @@ static int signal_dequeue(struct sigaction *act, struct signal_info *info)
 	struct task *t = current;
 	struct signal_handlers *sh = t->sighand;
 	uint64_t flags = spin_lock_irqsave(&t->sig_lock);
-	uint64_t ready = t->sig_pending & ~t->sig_blocked;
-	int sig = 0;
+	int sig = signal_pick(t->sig_pending & ~t->sig_blocked);
 
-	if (ready & SYNC_SIGNALS)
-		ready &= SYNC_SIGNALS;
-	if (ready) {
-		sig = __builtin_ctzll(ready) + 1;
+	if (sig) {
 		t->sig_pending &= ~SIG_BIT(sig);
 		memset(act, 0, sizeof(*act));
 		memset(info, 0, sizeof(*info));
@@ -465,6 +477,44 @@ static int signal_dequeue(struct sigaction *act, struct signal_info *info)
 	}
 	spin_unlock_irqrestore(&t->sig_lock, flags);
 	return sig;
+}
+
+int signal_dequeue_set(uint64_t set, struct signal_info *info)
+{
+	struct task *t = current;
+	struct signal_handlers *sh = t->sighand;
+	uint64_t flags = spin_lock_irqsave(&t->sig_lock);
+	int sig = signal_pick(t->sig_pending & set);
+
+	if (sig) {
+		t->sig_pending &= ~SIG_BIT(sig);
+		memset(info, 0, sizeof(*info));
+		if (sh) {
+			spin_lock(&sh->lock);
+			*info = sh->info[sig - 1];
+			spin_unlock(&sh->lock);
+		}
+	}
+	spin_unlock_irqrestore(&t->sig_lock, flags);
+	return sig;
+}
+
+void signal_wait_interruptible(void)
+{
+	struct task *t = current;
+	uint64_t flags;
+
+	for (;;) {
+		// Checked and slept on under sig_lock, which a sender holds while it wakes us.
+		flags = spin_lock_irqsave(&t->sig_lock);
+		if (signal_pending_current()) {
+			spin_unlock_irqrestore(&t->sig_lock, flags);
+			return;
+		}
+		t->state = TASK_INTERRUPTIBLE;
+		spin_unlock_irqrestore(&t->sig_lock, flags);
+		schedule();
+	}
 }
 
 // A system call interrupted by a signal: turn its -ERESTART* result into EINTR or a

@@ -107,7 +107,7 @@ static bool signal_is_fault(int sig)
 	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP;
 }
 
-static void signal_siginfo_fill(struct siginfo *si, int sig, const struct signal_info *info)
+void signal_siginfo_fill(struct siginfo *si, int sig, const struct signal_info *info)
 {
 	memset(si, 0, sizeof(*si));
 	si->si_signo = sig;
@@ -152,26 +152,22 @@ static void signal_sigcontext_fill(struct sigcontext *sc, const struct pt_regs *
 }
 
 // Where the frame goes: below the red zone, or at the top of the alternate stack if the
-// handler asked for it and is not already on it. Returns the fpstate address (the frame
-// lies below it), or 0 if the frame would overflow the alternate stack.
-static uint64_t signal_frame_place(const struct pt_regs *regs, const struct sigaction *act)
+// handler asked for it and is not already on it. Returns the frame's address, with the
+// fpstate address in *fp above it, or 0 if the frame would overflow the alternate stack.
+static uint64_t signal_frame_place(const struct pt_regs *regs, const struct sigaction *act,
+				   uint64_t *fp)
 {
 	struct task *t = current;
-	uint64_t sp = regs->rsp - RED_ZONE, fp;
-	bool alt = false;
+	uint64_t sp = regs->rsp - RED_ZONE, addr;
+	bool alt = (act->sa_flags & SA_ONSTACK) && t->sigaltstack_size && !signal_on_altstack(sp);
 
-	if ((act->sa_flags & SA_ONSTACK) && signal_altstack_state(sp) == 0) {
+	if (alt)
 		sp = t->sigaltstack_sp + t->sigaltstack_size;
-		alt = true;
-	} else if ((act->sa_flags & SA_ONSTACK) && t->sigaltstack_size &&
-		   (t->sigaltstack_flags & SS_AUTODISARM)) {
-		sp = t->sigaltstack_sp + t->sigaltstack_size;
-		alt = true;
-	}
-	fp = ALIGN_DOWN(sp - FPSTATE_SIZE, FPSTATE_ALIGN);
-	if (alt && fp - sizeof(struct rt_sigframe) - 16 < t->sigaltstack_sp)
+	*fp = ALIGN_DOWN(sp - FPSTATE_SIZE, FPSTATE_ALIGN);
+	addr = ALIGN_DOWN(*fp - sizeof(struct rt_sigframe), 16) - 8;
+	if (alt && addr < t->sigaltstack_sp)
 		return 0;
-	return fp;
+	return addr;
 }
 
 // Copy the current FPU registers to fp and give the handler a clean FPU.
@@ -202,10 +198,9 @@ int signal_frame_setup(struct pt_regs *regs, int sig, const struct sigaction *ac
 	// Linux x86-64 has no in-kernel trampoline: without a restorer there is no way back.
 	if (!(act->sa_flags & SA_RESTORER))
 		return -EFAULT;
-	fp = signal_frame_place(regs, act);
-	if (!fp)
+	addr = signal_frame_place(regs, act, &fp);
+	if (!addr)
 		return -EFAULT;
-	addr = ALIGN_DOWN(fp - sizeof(frame), 16) - 8;
 	memset(&frame, 0, sizeof(frame));
 	frame.pretcode = act->sa_restorer;
 	frame.uc.uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
@@ -304,7 +299,6 @@ static void signal_regs_restore(struct pt_regs *regs, const struct sigcontext *s
 // that the dispatcher's store of the return value leaves it in place.
 long sys_rt_sigreturn(void)
 {
-	static uint8_t fpu_buf_unused __unused;
 	struct pt_regs *regs = current_user_regs();
 	struct task *t = current;
 	struct rt_sigframe frame;

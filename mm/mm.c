@@ -25,7 +25,7 @@
 // rather than deadlock silently.
 void mm_lock(struct mm *mm)
 {
-	struct wait_entry we;
+	struct wait_entry we = { LIST_HEAD_INIT(we.link), NULL };
 
 	might_sleep();
 	spin_lock(&mm->lock_guard);
@@ -234,7 +234,8 @@ static int dup_pte(pte_t *pte, uintptr_t va, void *arg)
 		memcpy(page_to_virt(copy), page_to_virt(page), PAGE_SIZE);
 		page = copy;
 	}
-	err = vm_pte_set(ctx->mm, va, page_to_phys(page) | (val & ~(PTE_ADDR_MASK | PTE_A | PTE_D)));
+	val = page_to_phys(page) | (val & ~(PTE_ADDR_MASK | PTE_A | PTE_D));
+	err = vm_pte_set(ctx->mm, va, val);
 	if (err) {
 		page_put(page);
 		return err;

@@ -32,6 +32,7 @@ struct file;
 struct super_block;
 struct dir_context;
 struct iov_iter;
+struct poll_table;
 
 // A point in time, seconds and nanoseconds since the Unix epoch.
 struct fs_time {
@@ -130,7 +131,29 @@ struct file_operations {
 	long (*ioctl)(struct file *f, unsigned int cmd, unsigned long arg);
 	// Directories: emit entries from ctx->pos on until emit() refuses one.
 	int (*readdir)(struct file *f, struct dir_context *ctx);
+	// The POLL* events ready now; calls poll_wait() for each wait queue whose wake-up
+	// may change the answer. Must not sleep. NULL: always readable and writable.
+	unsigned int (*poll)(struct file *f, struct poll_table *pt);
 };
+
+// poll(2) events (Linux ABI, include/uapi/asm-generic/poll.h).
+#define POLLIN 0x0001
+#define POLLPRI 0x0002
+#define POLLOUT 0x0004
+#define POLLERR 0x0008
+#define POLLHUP 0x0010
+#define POLLNVAL 0x0020
+#define POLLRDNORM 0x0040
+#define POLLWRNORM 0x0100
+
+// The wait queues one poll pass registered on (fs/poll.c). NULL entries: not waiting.
+struct poll_table {
+	struct poll_wait_entry *entries;
+	int n, max;
+};
+
+// Register the polling task on wq (a no-op when pt is NULL or full).
+void poll_wait(struct file *f, struct wait_queue *wq, struct poll_table *pt);
 
 // readdir's consumer. emit() returns false when it has no room for the entry; next is
 // the position of the entry after this one (what d_off reports).

@@ -18,10 +18,12 @@ struct ktest_ctx {
 	int failures;
 };
 
+// Aligned to 16 because GCC aligns 16-byte static objects to 16 on x86-64: the linker
+// script's table bounds must use the same stride or the walk reads padding.
 struct ktest {
 	const char *name;
 	void (*fn)(struct ktest_ctx *t);
-};
+} __aligned(16);
 
 #define KTEST(fn_name, desc)                                                           \
 	static void fn_name(struct ktest_ctx *t);                                      \

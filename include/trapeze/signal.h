@@ -46,6 +46,9 @@ struct signal_handlers {
 	bool stopped;       // stopped by a stop signal until SIGCONT or SIGKILL
 	bool stop_dequeued; // a stop signal is on its way to stopping the task; SIGCONT cancels it
 	bool cont_notify;   // continued by SIGCONT: tell the parent (CLD_CONTINUED) on resuming
+	// Signals rt_sigtimedwait waits for: unblocked for the wait, but never discarded as
+	// ignored when sent (Linux's real_blocked).
+	uint64_t waiting;
 };
 
 // --- sending (kernel/signal.c) ---
@@ -83,6 +86,16 @@ void signal_deliver_pending(struct pt_regs *regs);
 // -EFAULT when the frame cannot be written (the caller kills the task with SIGSEGV).
 int signal_frame_setup(struct pt_regs *regs, int sig, const struct sigaction *act,
 		       const struct signal_info *info, uint64_t blocked_before);
+// Take the lowest pending signal in set off the current task, blocked or not (synchronous
+// faults first); 0 if none. For rt_sigtimedwait. Context: process.
+int signal_dequeue_set(uint64_t set, struct signal_info *info);
+// Sleep until a signal is deliverable to the current task. Context: process; sleeps.
+void signal_wait_interruptible(void);
+// Whether act makes sig ignored (SIG_IGN, or SIG_DFL for a signal whose default is to
+// ignore it: SIGCHLD, SIGURG, SIGWINCH, SIGCONT).
+bool signal_action_ignores(const struct sigaction *act, int sig);
+// The siginfo a handler or rt_sigtimedwait sees for sig with the details info.
+void signal_siginfo_fill(struct siginfo *si, int sig, const struct signal_info *info);
 // Set the current task's blocked mask (SIGKILL/SIGSTOP removed). Context: process.
 void signal_set_blocked(uint64_t mask);
 // Whether sp lies on the current task's alternate signal stack.

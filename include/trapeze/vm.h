@@ -1,5 +1,5 @@
 // User address spaces: struct mm (one per process), its VMAs, demand paging and the memory
-// system calls. See docs/vm.md.
+// system calls.
 //
 // An mm owns a PML4 (its kernel half shared with every other mm), a set of VMAs (virtual
 // memory areas: page-aligned, non-overlapping [start, end) ranges with one protection and
@@ -21,7 +21,10 @@
 // It is taken in process context only, never with a spinlock held, and never while the
 // holder touches user memory of the same mm (the fault would take it again: mm_lock
 // panics on that recursion instead of deadlocking). Lock order: mm->lock before any VFS
-// lock (a fault calls kernel_read under it).
+// lock (a fault calls kernel_read under it). The VFS copies to user memory under an
+// inode's i_mutex (ramfs read), i.e. the reverse order; that cannot deadlock while no two
+// running tasks share an mm (a vfork parent sleeps). Threads (CLONE_VM) will need
+// mm_fault to drop mm->lock around kernel_read and recheck the VMA afterwards.
 #pragma once
 
 #include <trapeze/list.h>
