@@ -9,6 +9,7 @@
 #include <trapeze/fs.h>
 #include <trapeze/panic.h>
 #include <trapeze/printk.h>
+#include <trapeze/signal.h>
 #include <trapeze/task.h>
 #include <trapeze/vfs.h>
 #include <asm/cpu.h>
@@ -45,7 +46,8 @@ void init_task_main(void *arg)
 	argv[0] = path;
 	current->files = files_alloc();
 	current->fs = fs_context_alloc();
-	if (!current->files || !current->fs)
+	current->sighand = signal_handlers_alloc();
+	if (!current->files || !current->fs || !current->sighand)
 		panic("init: out of memory");
 	current->pgid = current->sid = current->pid;
 	open_console();

@@ -186,6 +186,8 @@ void task_free(struct task *t)
 	nr_tasks--;
 	spin_unlock_irqrestore(&tasklist_lock, flags);
 	kstack_free(t->kstack_top);
+	if (t->sighand)
+		signal_handlers_put(t->sighand);
 	kfree(t->fpu_state);
 	kfree(t);
 }

@@ -189,8 +189,11 @@ static int cmd_run(const char *who, const char *file, char **argv, bool new_sess
 		return STATUS_INIT_FAILED;
 	}
 	if (pid == 0) {
-		if (new_session && setsid() >= 0)
+		// A new session whose foreground group is the shell's own: job control.
+		if (new_session && setsid() >= 0) {
 			ioctl(STDIN_FILENO, TIOCSCTTY, 0); // failure costs only job control
+			tcsetpgrp(STDIN_FILENO, getpid());
+		}
 		cmd_exec(who, file, argv);
 	}
 	return child_wait(pid);

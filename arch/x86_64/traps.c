@@ -120,7 +120,13 @@ static void page_fault(struct pt_regs *regs, uint64_t error_code)
 	if (err == 0)
 		return;
 	if (user_mode(regs)) {
-		signal_force_fault(SIGSEGV, err == -EACCES ? SEGV_ACCERR : SEGV_MAPERR, addr);
+		if (err == -EIO) // a file mapping touched beyond the end of its file
+			signal_force_fault(SIGBUS, BUS_ADRERR, addr);
+		else if (err == -ENOMEM)
+			signal_force_fault(SIGKILL, SI_KERNEL, addr);
+		else
+			signal_force_fault(SIGSEGV,
+					   err == -EACCES ? SEGV_ACCERR : SEGV_MAPERR, addr);
 		return;
 	}
 	fixup = exception_fixup(regs->rip);
