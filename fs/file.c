@@ -36,8 +36,9 @@ void iov_iter_kernel(struct iov_iter *it, void *buf, size_t n)
 
 enum iter_dir { ITER_TO, ITER_FROM, ITER_ZERO };
 
-static int iter_copy_seg(struct iov_iter *it, char __user *seg, char *kbuf, size_t n,
-			 enum iter_dir dir)
+// Copy one segment; returns the bytes moved, fewer than n when a user page faulted.
+static size_t iter_copy_seg(struct iov_iter *it, char __user *seg, char *kbuf, size_t n,
+			    enum iter_dir dir)
 {
 	if (it->kernel) {
 		if (dir == ITER_TO)
@@ -46,23 +47,25 @@ static int iter_copy_seg(struct iov_iter *it, char __user *seg, char *kbuf, size
 			memcpy(kbuf, (char *)seg, n);
 		else
 			memset((char *)seg, 0, n);
-		return 0;
+		return n;
 	}
 	if (dir == ITER_TO)
-		return copy_to_user(seg, kbuf, n);
+		return copy_to_user_partial(seg, kbuf, n);
 	if (dir == ITER_FROM)
-		return copy_from_user(kbuf, seg, n);
-	return clear_user(seg, n);
+		return copy_from_user_partial(kbuf, seg, n);
+	return clear_user_partial(seg, n);
 }
 
-// Move up to n bytes; returns the count moved, or -EFAULT if a fault came first.
+// Move up to n bytes; returns the count moved, or -EFAULT if a fault came first. Like
+// Linux's copy_to_iter, a fault part-way through stops the copy after the bytes that made
+// it, so callers (file reads and writes) can return a short count.
 static long iter_move(struct iov_iter *it, char *kbuf, size_t n, enum iter_dir dir)
 {
 	size_t done = 0;
 
 	while (done < n && it->count && it->nr_segs) {
 		const struct iovec *v = it->iov;
-		size_t c = MIN(v->iov_len - it->seg_off, n - done);
+		size_t c = MIN(v->iov_len - it->seg_off, n - done), moved;
 
 		c = MIN(c, it->count);
 		if (c == 0) {
@@ -71,12 +74,13 @@ static long iter_move(struct iov_iter *it, char *kbuf, size_t n, enum iter_dir d
 			it->seg_off = 0;
 			continue;
 		}
-		if (iter_copy_seg(it, (char __user *)v->iov_base + it->seg_off,
-				  kbuf ? kbuf + done : NULL, c, dir))
+		moved = iter_copy_seg(it, (char __user *)v->iov_base + it->seg_off,
+				      kbuf ? kbuf + done : NULL, c, dir);
+		it->seg_off += moved;
+		it->count -= moved;
+		done += moved;
+		if (moved < c)
 			return done ? (long)done : -EFAULT;
-		it->seg_off += c;
-		it->count -= c;
-		done += c;
 	}
 	return done;
 }

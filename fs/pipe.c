@@ -43,6 +43,7 @@ static bool pipe_nonblock(struct file *f)
 }
 
 // Move up to n queued bytes out to the iterator. Returns bytes moved or -EFAULT.
+// n never exceeds the iterator's count, so a short copy always means a fault.
 static long pipe_copy_out(struct pipe *p, struct iov_iter *to, size_t n)
 {
 	size_t done = 0;
@@ -51,12 +52,12 @@ static long pipe_copy_out(struct pipe *p, struct iov_iter *to, size_t n)
 		size_t off = p->tail % PIPE_SIZE, c = MIN(n - done, PIPE_SIZE - off);
 		long r = iov_iter_copy_to(to, p->buf + off, c);
 
-		if (r < 0)
-			return done ? (long)done : r;
+		// A fault part-way through a chunk moves nothing, as on Linux: the bytes
+		// stay in the pipe and only whole chunks count.
+		if (r < 0 || (size_t)r < c)
+			return done ? (long)done : -EFAULT;
 		p->tail += r;
 		done += r;
-		if ((size_t)r < c)
-			break;
 	}
 	return done;
 }
@@ -69,12 +70,12 @@ static long pipe_copy_in(struct pipe *p, struct iov_iter *from, size_t n)
 		size_t off = p->head % PIPE_SIZE, c = MIN(n - done, PIPE_SIZE - off);
 		long r = iov_iter_copy_from(from, p->buf + off, c);
 
-		if (r < 0)
-			return done ? (long)done : r;
+		// A fault part-way through a chunk moves nothing, as on Linux: the bytes
+		// stay in the pipe and only whole chunks count.
+		if (r < 0 || (size_t)r < c)
+			return done ? (long)done : -EFAULT;
 		p->head += r;
 		done += r;
-		if ((size_t)r < c)
-			break;
 	}
 	return done;
 }

@@ -46,3 +46,34 @@ long strncpy_from_user(char *dst, const char __user *src, size_t max)
 		return -ENAMETOOLONG;
 	return len;
 }
+
+// The part of [addr, addr + n) that lies in user space.
+static size_t user_span(const void __user *addr, size_t n)
+{
+	uintptr_t a = (uintptr_t)addr;
+
+	if (a >= USER_END)
+		return 0;
+	return MIN(n, USER_END - a);
+}
+
+size_t copy_to_user_partial(void __user *dst, const void *src, size_t n)
+{
+	size_t span = user_span(dst, n);
+
+	return span - raw_copy_user((void *)dst, src, span);
+}
+
+size_t copy_from_user_partial(void *dst, const void __user *src, size_t n)
+{
+	size_t span = user_span(src, n);
+
+	return span - raw_copy_user(dst, (const void *)src, span);
+}
+
+size_t clear_user_partial(void __user *dst, size_t n)
+{
+	size_t span = user_span(dst, n);
+
+	return span - raw_clear_user((void *)dst, span);
+}

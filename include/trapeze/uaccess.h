@@ -25,6 +25,13 @@ int clear_user(void __user *dst, size_t n);
 // (without the NUL), -EFAULT, or -ENAMETOOLONG if no NUL was found within max bytes.
 long strncpy_from_user(char *dst, const char __user *src, size_t max);
 
+// Copy as much as can be copied and say how much that was (n when everything was): the
+// read and write paths return such short counts, as Linux does for a buffer that runs into
+// an unmapped page. Bytes beyond the end of user space count as faulting.
+size_t copy_to_user_partial(void __user *dst, const void *src, size_t n);
+size_t copy_from_user_partial(void *dst, const void __user *src, size_t n);
+size_t clear_user_partial(void __user *dst, size_t n);
+
 #define get_user(x, ptr) copy_from_user(&(x), (ptr), sizeof(*(ptr)))
 #define put_user(x, ptr)                                                               \
 	({                                                                             \
