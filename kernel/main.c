@@ -70,7 +70,9 @@ static void initramfs_init(void)
 		pr_warn("initramfs: no boot module: the root filesystem is empty\n");
 }
 
-static void run_ktests(void)
+// The unit tests run in a task of their own, not in the idle task, so that they may sleep
+// and be preempted like any kernel code.
+static void ktest_task_main(void *arg)
 {
 	int failed = ktest_run_all();
 
@@ -97,8 +99,11 @@ void kernel_main(uint32_t magic, uint32_t mbi_phys)
 	sched_init(&boot_task);
 	initramfs_init();
 	local_irq_enable();
-	if (cmdline_has("ktest"))
-		run_ktests();
+	if (cmdline_has("ktest")) {
+		if (!kthread_create("ktest", ktest_task_main, NULL))
+			panic("cannot create the ktest task");
+		idle_loop();
+	}
 
 	init_task = task_create("init", init_task_main, NULL);
 	if (!init_task)

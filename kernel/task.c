@@ -191,3 +191,45 @@ void task_free(struct task *t)
 	kfree(t->fpu_state);
 	kfree(t);
 }
+
+// Kernel threads: tasks that never enter user mode. The thread runs fn(arg) and then
+// exits with status 0; having no parent, it stays a zombie until its creator frees it
+// with task_free() (kthread_join waits for that moment).
+struct kthread_start {
+	void (*fn)(void *);
+	void *arg;
+};
+
+static void kthread_main(void *p)
+{
+	struct kthread_start start = *(struct kthread_start *)p;
+
+	kfree(p);
+	start.fn(start.arg);
+	do_exit(0);
+}
+
+struct task *kthread_create(const char *name, void (*fn)(void *), void *arg)
+{
+	struct kthread_start *start = kmalloc(sizeof(*start));
+	struct task *t;
+
+	if (!start)
+		return NULL;
+	start->fn = fn;
+	start->arg = arg;
+	t = task_create(name, kthread_main, start);
+	if (!t) {
+		kfree(start);
+		return NULL;
+	}
+	task_start(t);
+	return t;
+}
+
+void kthread_join(struct task *t)
+{
+	while (READ_ONCE(t->state) != TASK_ZOMBIE)
+		sleep_ns(1000000, NULL);
+	task_free(t);
+}

@@ -6,6 +6,7 @@
 #include <trapeze/list.h>
 #include <trapeze/spinlock.h>
 #include <trapeze/types.h>
+#include <uapi/errno.h>
 
 struct task;
 struct pt_regs;

@@ -112,6 +112,11 @@ extern struct task *init_task;     // pid 1, the reaper of orphans
 // When fn returns, the task leaves for user mode through the pt_regs at its stack top.
 // NULL when out of memory or over the task limit.
 struct task *task_create(const char *name, void (*fn)(void *), void *arg);
+// A kernel thread running fn(arg), already runnable; it exits when fn returns.
+// NULL when out of memory or over the task limit.
+struct task *kthread_create(const char *name, void (*fn)(void *), void *arg);
+// Wait for a kernel thread to finish and free it. Context: process context; sleeps.
+void kthread_join(struct task *t);
 // Make a new task runnable (first time).
 void task_start(struct task *t);
 struct task *task_find(pid_t pid); // caller holds tasklist_lock
