@@ -20,7 +20,7 @@ static int create_locked(struct dentry *dir, const char *name, size_t len, mode_
 	struct dentry *d;
 	int err = -EPERM;
 
-	assert(vfs_mutex_is_held(&di->i_mutex));
+	assert(mutex_is_held(&di->i_mutex));
 	if (READ_ONCE(di->i_nlink) == 0)
 		return -ENOENT; // the directory was removed while we looked it up
 	d = lookup_child_locked(dir, name, len);
@@ -66,9 +66,9 @@ int vfs_mknod(struct dentry *dir, const char *name, size_t len, mode_t mode, dev
 	struct inode *di = dir->d_inode;
 	int err;
 
-	vfs_mutex_lock(&di->i_mutex);
+	mutex_lock(&di->i_mutex);
 	err = create_locked(dir, name, len, mode, rdev, NULL, out);
-	vfs_mutex_unlock(&di->i_mutex);
+	mutex_unlock(&di->i_mutex);
 	return err;
 }
 
@@ -78,9 +78,9 @@ int vfs_symlink(struct dentry *dir, const char *name, size_t len, const char *ta
 	struct inode *di = dir->d_inode;
 	int err;
 
-	vfs_mutex_lock(&di->i_mutex);
+	mutex_lock(&di->i_mutex);
 	err = create_locked(dir, name, len, S_IFLNK | 0777, 0, target, out);
-	vfs_mutex_unlock(&di->i_mutex);
+	mutex_unlock(&di->i_mutex);
 	return err;
 }
 
@@ -96,7 +96,7 @@ int vfs_link(struct dentry *old, struct dentry *dir, const char *name, size_t le
 		return -EXDEV;
 	if (!di->i_op->link)
 		return -EPERM;
-	vfs_mutex_lock(&di->i_mutex);
+	mutex_lock(&di->i_mutex);
 	err = -ENOENT;
 	if (READ_ONCE(di->i_nlink) == 0 || READ_ONCE(inode->i_nlink) == 0)
 		goto unlock;
@@ -118,7 +118,7 @@ int vfs_link(struct dentry *old, struct dentry *dir, const char *name, size_t le
 	}
 	dentry_put(d);
 unlock:
-	vfs_mutex_unlock(&di->i_mutex);
+	mutex_unlock(&di->i_mutex);
 	return err;
 }
 
@@ -140,9 +140,9 @@ static int remove_locked(struct dentry *dir, struct dentry *d, bool rmdir, bool 
 			return -EBUSY;
 		if (!di->i_op->rmdir)
 			return -EPERM;
-		vfs_mutex_lock(&inode->i_mutex);
+		mutex_lock(&inode->i_mutex);
 		err = di->i_op->rmdir(di, d);
-		vfs_mutex_unlock(&inode->i_mutex);
+		mutex_unlock(&inode->i_mutex);
 	} else {
 		if (S_ISDIR(inode->i_mode))
 			return -EISDIR;
@@ -165,7 +165,7 @@ int vfs_remove(struct dentry *dir, const char *name, size_t len, bool rmdir, boo
 	struct dentry *d;
 	int err;
 
-	vfs_mutex_lock(&di->i_mutex);
+	mutex_lock(&di->i_mutex);
 	d = lookup_child_locked(dir, name, len);
 	if (!d)
 		err = -ENOENT;
@@ -173,7 +173,7 @@ int vfs_remove(struct dentry *dir, const char *name, size_t len, bool rmdir, boo
 		err = PTR_ERR(d);
 	else
 		err = remove_locked(dir, d, rmdir, must_be_dir);
-	vfs_mutex_unlock(&di->i_mutex);
+	mutex_unlock(&di->i_mutex);
 	if (!IS_ERR_OR_NULL(d))
 		dentry_put(d);
 	return err;

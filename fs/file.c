@@ -117,7 +117,7 @@ struct file *file_alloc(struct dentry *d, int flags, const struct file_operation
 	f->f_inode = d->d_inode;
 	f->f_op = fops;
 	spin_init(&f->f_lock, "file");
-	vfs_mutex_init(&f->f_pos_lock, "f_pos");
+	mutex_init(&f->f_pos_lock, "f_pos");
 	f->f_flags = (flags & ~FILE_OPEN_ONLY_FLAGS) | O_LARGEFILE;
 	if (flags & O_PATH) {
 		f->f_mode = FMODE_PATH;
@@ -202,11 +202,11 @@ int vfs_truncate(struct inode *inode, int64_t size)
 		return -EFBIG;
 	if (!inode->i_op || !inode->i_op->truncate)
 		return -EINVAL;
-	vfs_mutex_lock(&inode->i_mutex);
+	mutex_lock(&inode->i_mutex);
 	err = inode->i_op->truncate(inode, size);
 	if (!err)
 		inode_touch_mtime(inode);
-	vfs_mutex_unlock(&inode->i_mutex);
+	mutex_unlock(&inode->i_mutex);
 	return err;
 }
 
@@ -224,7 +224,7 @@ static int open_create(int dirfd, const char *path, int flags, mode_t mode, stru
 		path_parent_release(&pp);
 		return -EISDIR;
 	}
-	vfs_mutex_lock(&pp.dir->d_inode->i_mutex);
+	mutex_lock(&pp.dir->d_inode->i_mutex);
 	d = lookup_child_locked(pp.dir, pp.last, pp.len);
 	if (!d) {
 		mode = S_IFREG | (mode & S_IALLUGO & ~fs_context_umask());
@@ -235,7 +235,7 @@ static int open_create(int dirfd, const char *path, int flags, mode_t mode, stru
 		err = -EEXIST;
 		dentry_put(d);
 	}
-	vfs_mutex_unlock(&pp.dir->d_inode->i_mutex);
+	mutex_unlock(&pp.dir->d_inode->i_mutex);
 	path_parent_release(&pp);
 	if (err)
 		return err;

@@ -59,12 +59,12 @@ static void initramfs_set_attrs(struct dentry *d, const struct cpio_entry *e)
 {
 	struct inode *inode = d->d_inode;
 
-	vfs_mutex_lock(&inode->i_mutex);
+	mutex_lock(&inode->i_mutex);
 	inode->i_mode = (inode->i_mode & S_IFMT) | (e->mode & S_IALLUGO);
 	inode->i_uid = e->uid;
 	inode->i_gid = e->gid;
 	inode->i_mtime = (struct fs_time){ .sec = (int64_t)e->mtime, .nsec = 0 };
-	vfs_mutex_unlock(&inode->i_mutex);
+	mutex_unlock(&inode->i_mutex);
 }
 
 // Replace the file's contents with the entry's data.

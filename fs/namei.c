@@ -101,9 +101,9 @@ static struct dentry *lookup_child(struct dentry *dir, const char *name, size_t 
 	struct dentry *d = dentry_find_child(dir, name, len);
 
 	if (!d && di->i_op && di->i_op->lookup) {
-		vfs_mutex_lock(&di->i_mutex);
+		mutex_lock(&di->i_mutex);
 		d = lookup_child_locked(dir, name, len);
-		vfs_mutex_unlock(&di->i_mutex);
+		mutex_unlock(&di->i_mutex);
 	}
 	if (!d)
 		return ERR_PTR(-ENOENT);

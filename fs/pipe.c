@@ -5,7 +5,7 @@
 // of at most PIPE_BUF bytes goes in whole or waits, a larger one may be split; writing
 // with no readers sends SIGPIPE and fails with EPIPE; O_NONBLOCK turns a wait into
 // -EAGAIN; a signal during a wait returns -ERESTARTSYS, or the bytes already moved.
-// Lock: pipe->mutex (a vfs_mutex, held across user copies but never while sleeping for
+// Lock: pipe->mutex (a mutex, held across user copies but never while sleeping for
 // room or data) for the ring; pipe->lock (leaf spinlock) for the reader/writer counts.
 // Wait conditions read head, tail and the counts without locks (single words).
 
@@ -23,7 +23,7 @@
 #define PIPE_BUF 4096
 
 struct pipe {
-	struct vfs_mutex mutex;
+	struct mutex mutex;
 	char *buf;              // PIPE_SIZE bytes
 	size_t head, tail;      // under mutex: bytes ever written / read; head - tail are queued
 	struct spinlock lock;
@@ -85,9 +85,9 @@ static ssize_t pipe_read(struct file *f, struct iov_iter *to, off_t *pos)
 	struct pipe *p = f->private_data;
 	long ret;
 
-	vfs_mutex_lock(&p->mutex);
+	mutex_lock(&p->mutex);
 	while (p->head == p->tail) {
-		vfs_mutex_unlock(&p->mutex);
+		mutex_unlock(&p->mutex);
 		if (!READ_ONCE(p->writers))
 			return 0;
 		if (pipe_nonblock(f))
@@ -95,10 +95,10 @@ static ssize_t pipe_read(struct file *f, struct iov_iter *to, off_t *pos)
 		ret = wait_event_interruptible(p->rd_wait, pipe_avail(p) || !READ_ONCE(p->writers));
 		if (ret)
 			return ret;
-		vfs_mutex_lock(&p->mutex);
+		mutex_lock(&p->mutex);
 	}
 	ret = pipe_copy_out(p, to, MIN(p->head - p->tail, to->count));
-	vfs_mutex_unlock(&p->mutex);
+	mutex_unlock(&p->mutex);
 	wake_up(&p->wr_wait);
 	return ret;
 }
@@ -116,7 +116,7 @@ static ssize_t pipe_write(struct file *f, struct iov_iter *from, off_t *pos)
 	size_t done = 0;
 	long ret = 0;
 
-	vfs_mutex_lock(&p->mutex);
+	mutex_lock(&p->mutex);
 	while (from->count) {
 		size_t room = PIPE_SIZE - (p->head - p->tail), need = atomic ? from->count : 1;
 
@@ -135,13 +135,13 @@ static ssize_t pipe_write(struct file *f, struct iov_iter *from, off_t *pos)
 		ret = -EAGAIN;
 		if (pipe_nonblock(f))
 			break;
-		vfs_mutex_unlock(&p->mutex);
+		mutex_unlock(&p->mutex);
 		ret = wait_event_interruptible(p->wr_wait, pipe_writable(p, need));
-		vfs_mutex_lock(&p->mutex);
+		mutex_lock(&p->mutex);
 		if (ret)
 			break;
 	}
-	vfs_mutex_unlock(&p->mutex);
+	mutex_unlock(&p->mutex);
 	if (done) {
 		wake_up(&p->rd_wait);
 		return done;
@@ -252,7 +252,7 @@ static struct pipe *pipe_alloc(void)
 		kfree(p);
 		return NULL;
 	}
-	vfs_mutex_init(&p->mutex, "pipe");
+	mutex_init(&p->mutex, "pipe");
 	spin_init(&p->lock, "pipe");
 	wait_queue_init(&p->rd_wait);
 	wait_queue_init(&p->wr_wait);

@@ -47,12 +47,12 @@ static ssize_t file_rw(struct file *f, struct iov_iter *it, bool write)
 
 	if (!(f->f_mode & FMODE_LSEEK))
 		return write ? vfs_write(f, it, &pos) : vfs_read(f, it, &pos);
-	vfs_mutex_lock(&f->f_pos_lock);
+	mutex_lock(&f->f_pos_lock);
 	pos = f->f_pos;
 	ret = write ? vfs_write(f, it, &pos) : vfs_read(f, it, &pos);
 	if (ret >= 0)
 		f->f_pos = pos;
-	vfs_mutex_unlock(&f->f_pos_lock);
+	mutex_unlock(&f->f_pos_lock);
 	return ret;
 }
 
@@ -208,9 +208,9 @@ long sys_lseek(int fd, off_t off, unsigned int whence)
 	} else if (!f->f_op->lseek) {
 		ret = -ESPIPE;
 	} else {
-		vfs_mutex_lock(&f->f_pos_lock);
+		mutex_lock(&f->f_pos_lock);
 		ret = f->f_op->lseek(f, off, whence);
-		vfs_mutex_unlock(&f->f_pos_lock);
+		mutex_unlock(&f->f_pos_lock);
 	}
 	file_put(f);
 	return ret;
@@ -249,9 +249,9 @@ static ssize_t sendfile_read(struct file *in, char *kbuf, size_t n, off_t *pos)
 // Move in's position back over n bytes that were read but could not be written.
 static void file_unread(struct file *in, size_t n)
 {
-	vfs_mutex_lock(&in->f_pos_lock);
+	mutex_lock(&in->f_pos_lock);
 	in->f_pos -= n;
-	vfs_mutex_unlock(&in->f_pos_lock);
+	mutex_unlock(&in->f_pos_lock);
 }
 
 static long do_sendfile(struct file *out, struct file *in, off_t *pos, size_t count)

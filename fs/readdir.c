@@ -133,7 +133,7 @@ static long getdents_file(struct file *f, void __user *ubuf, size_t count)
 	g.buf = kmalloc(MAX(g.size, 1UL));
 	if (!g.buf)
 		return -ENOMEM;
-	vfs_mutex_lock(&f->f_pos_lock);
+	mutex_lock(&f->f_pos_lock);
 	g.ctx.pos = f->f_pos;
 	ret = f->f_op->readdir(f, &g.ctx);
 	if (!ret && g.used == 0 && g.full)
@@ -144,7 +144,7 @@ static long getdents_file(struct file *f, void __user *ubuf, size_t count)
 		f->f_pos = g.ctx.pos;
 		ret = g.used;
 	}
-	vfs_mutex_unlock(&f->f_pos_lock);
+	mutex_unlock(&f->f_pos_lock);
 	kfree(g.buf);
 	return ret;
 }

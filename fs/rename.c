@@ -10,7 +10,7 @@
 #include <trapeze/kmalloc.h>
 #include <trapeze/string.h>
 
-static struct vfs_mutex rename_mutex = VFS_MUTEX_INIT(rename_mutex);
+static struct mutex rename_mutex = MUTEX_INIT(rename_mutex);
 
 // True if anc is d or one of d's ancestors within d's file system.
 static bool dentry_is_ancestor(struct dentry *anc, struct dentry *d)
@@ -34,7 +34,7 @@ static bool dentry_is_ancestor(struct dentry *anc, struct dentry *d)
 static void rename_lock_dirs(struct dentry *a, struct dentry *b)
 {
 	if (a == b) {
-		vfs_mutex_lock(&a->d_inode->i_mutex);
+		mutex_lock(&a->d_inode->i_mutex);
 		return;
 	}
 	if (dentry_is_ancestor(b, a) || (!dentry_is_ancestor(a, b) && b < a)) {
@@ -43,15 +43,15 @@ static void rename_lock_dirs(struct dentry *a, struct dentry *b)
 		a = b;
 		b = t;
 	}
-	vfs_mutex_lock(&a->d_inode->i_mutex);
-	vfs_mutex_lock(&b->d_inode->i_mutex);
+	mutex_lock(&a->d_inode->i_mutex);
+	mutex_lock(&b->d_inode->i_mutex);
 }
 
 static void rename_unlock_dirs(struct dentry *a, struct dentry *b)
 {
-	vfs_mutex_unlock(&a->d_inode->i_mutex);
+	mutex_unlock(&a->d_inode->i_mutex);
 	if (a != b)
-		vfs_mutex_unlock(&b->d_inode->i_mutex);
+		mutex_unlock(&b->d_inode->i_mutex);
 }
 
 // The type and busy checks between the source od and an existing target nd.
@@ -140,11 +140,11 @@ static long do_renameat2(int olddirfd, const char *oldpath, int newdirfd, const 
 	err = -EXDEV;
 	if (op.dir->d_sb != np.dir->d_sb)
 		goto put_new;
-	vfs_mutex_lock(&rename_mutex);
+	mutex_lock(&rename_mutex);
 	rename_lock_dirs(op.dir, np.dir);
 	err = rename_locked(&op, &np, flags);
 	rename_unlock_dirs(op.dir, np.dir);
-	vfs_mutex_unlock(&rename_mutex);
+	mutex_unlock(&rename_mutex);
 put_new:
 	path_parent_release(&np);
 put_old:

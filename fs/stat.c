@@ -188,10 +188,10 @@ long sys_access(const char __user *path, int mode)
 
 static long inode_chmod(struct inode *inode, mode_t mode)
 {
-	vfs_mutex_lock(&inode->i_mutex);
+	mutex_lock(&inode->i_mutex);
 	inode->i_mode = (inode->i_mode & S_IFMT) | (mode & S_IALLUGO);
 	inode_touch_ctime(inode);
-	vfs_mutex_unlock(&inode->i_mutex);
+	mutex_unlock(&inode->i_mutex);
 	return 0;
 }
 
@@ -227,7 +227,7 @@ long sys_fchmod(int fd, mode_t mode)
 // (uid_t)-1 leaves an id unchanged. A change by root keeps set-id bits of non-executables.
 static long inode_chown(struct inode *inode, uid_t uid, gid_t gid)
 {
-	vfs_mutex_lock(&inode->i_mutex);
+	mutex_lock(&inode->i_mutex);
 	if (uid != (uid_t)-1)
 		inode->i_uid = uid;
 	if (gid != (gid_t)-1)
@@ -235,7 +235,7 @@ static long inode_chown(struct inode *inode, uid_t uid, gid_t gid)
 	if (!S_ISDIR(inode->i_mode) && (inode->i_mode & S_IXUGO))
 		inode->i_mode &= ~(S_ISUID | S_ISGID);
 	inode_touch_ctime(inode);
-	vfs_mutex_unlock(&inode->i_mutex);
+	mutex_unlock(&inode->i_mutex);
 	return 0;
 }
 
@@ -305,11 +305,11 @@ static long inode_utimens(struct inode *inode, const struct fs_time *times)
 	}
 	if (err)
 		return err;
-	vfs_mutex_lock(&inode->i_mutex);
+	mutex_lock(&inode->i_mutex);
 	inode->i_atime = a;
 	inode->i_mtime = m;
 	inode->i_ctime = now;
-	vfs_mutex_unlock(&inode->i_mutex);
+	mutex_unlock(&inode->i_mutex);
 	return 0;
 }
 

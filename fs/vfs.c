@@ -1,4 +1,4 @@
-// The VFS core: the sleeping vfs_mutex, inodes and dentries with their reference counts,
+// The VFS core: the sleeping mutex, inodes and dentries with their reference counts,
 // superblocks and mounts, and vfs_init(), which builds the tree "/" (ramfs) and "/dev"
 // (devfs) at boot.
 //
@@ -31,56 +31,6 @@ struct fs_time fs_time_now(void)
 				 .nsec = (int64_t)(ns % 1000000000ULL) };
 }
 
-// --- vfs_mutex -----------------------------------------------------------------------------
-
-void vfs_mutex_init(struct vfs_mutex *m, const char *name)
-{
-	spin_init(&m->lock, name);
-	m->held = false;
-	wait_queue_init(&m->wq);
-}
-
-static bool vfs_mutex_trylock(struct vfs_mutex *m)
-{
-	bool got = false;
-
-	spin_lock(&m->lock);
-	if (!m->held) {
-		m->held = true;
-		got = true;
-	}
-	spin_unlock(&m->lock);
-	return got;
-}
-
-// Context: process context; may sleep.
-void vfs_mutex_lock(struct vfs_mutex *m)
-{
-	struct wait_entry we = { LIST_HEAD_INIT(we.link), NULL };
-
-	might_sleep();
-	while (!vfs_mutex_trylock(m)) {
-		prepare_to_wait(&m->wq, &we);
-		if (READ_ONCE(m->held))
-			schedule();
-		finish_wait(&m->wq, &we);
-	}
-}
-
-void vfs_mutex_unlock(struct vfs_mutex *m)
-{
-	spin_lock(&m->lock);
-	assert(m->held);
-	m->held = false;
-	spin_unlock(&m->lock);
-	wake_up(&m->wq);
-}
-
-bool vfs_mutex_is_held(struct vfs_mutex *m)
-{
-	return READ_ONCE(m->held);
-}
-
 // --- inodes --------------------------------------------------------------------------------
 
 struct inode *inode_alloc(struct super_block *sb, mode_t mode)
@@ -94,7 +44,7 @@ struct inode *inode_alloc(struct super_block *sb, mode_t mode)
 	inode->i_ino = __atomic_add_fetch(&sb->s_next_ino, 1, __ATOMIC_RELAXED);
 	inode->i_mode = mode;
 	inode->i_nlink = 1;
-	vfs_mutex_init(&inode->i_mutex, "inode");
+	mutex_init(&inode->i_mutex, "inode");
 	inode->i_atime = inode->i_mtime = inode->i_ctime = fs_time_now();
 	return inode;
 }

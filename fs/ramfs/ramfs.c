@@ -89,7 +89,7 @@ static ssize_t ramfs_read(struct file *f, struct iov_iter *to, off_t *pos)
 	size_t done = 0;
 	long n = 0;
 
-	vfs_mutex_lock(&inode->i_mutex);
+	mutex_lock(&inode->i_mutex);
 	while (to->count && (uint64_t)*pos < inode->i_size) {
 		size_t idx = *pos / PAGE_SIZE, off = *pos % PAGE_SIZE;
 		size_t c = MIN(PAGE_SIZE - off, inode->i_size - *pos);
@@ -103,7 +103,7 @@ static ssize_t ramfs_read(struct file *f, struct iov_iter *to, off_t *pos)
 		if ((size_t)n < c)
 			break;
 	}
-	vfs_mutex_unlock(&inode->i_mutex);
+	mutex_unlock(&inode->i_mutex);
 	return done ? (ssize_t)done : (n < 0 ? n : 0);
 }
 
@@ -129,7 +129,7 @@ static ssize_t ramfs_write(struct file *f, struct iov_iter *from, off_t *pos)
 	size_t done = 0;
 	long n = 0;
 
-	vfs_mutex_lock(&inode->i_mutex);
+	mutex_lock(&inode->i_mutex);
 	if (READ_ONCE(f->f_flags) & O_APPEND)
 		*pos = inode->i_size;
 	while (from->count) {
@@ -143,7 +143,7 @@ static ssize_t ramfs_write(struct file *f, struct iov_iter *from, off_t *pos)
 	}
 	if (done)
 		inode_touch_mtime(inode);
-	vfs_mutex_unlock(&inode->i_mutex);
+	mutex_unlock(&inode->i_mutex);
 	return done ? (ssize_t)done : n;
 }
 

@@ -7,11 +7,12 @@
 //	rename_mutex -> directory i_mutex (parent before child; two unrelated directories
 //	in address order) -> file i_mutex -> f_pos_lock is never held with an i_mutex of
 //	another inode -> dcache_lock -> files->lock, fs->lock, f_lock (spinlocks, leaves)
-// A vfs_mutex may sleep; every spinlock here is a leaf held for a few instructions and
+// A mutex may sleep; every spinlock here is a leaf held for a few instructions and
 // never across a user copy.
 #pragma once
 
 #include <trapeze/list.h>
+#include <trapeze/mutex.h>
 #include <trapeze/sched.h>
 #include <trapeze/spinlock.h>
 #include <trapeze/types.h>
@@ -43,22 +44,6 @@ struct fs_time {
 // The wall clock as an fs_time. Context: any.
 struct fs_time fs_time_now(void);
 
-// --- a sleeping lock -----------------------------------------------------------------
-// The kernel has no mutex yet, so the VFS brings its own: a flag under a spinlock and a
-// wait queue. Held across user copies and (later) disk I/O, so only in process context.
-// Sleeps uninterruptibly in effect: a pending signal makes the wait loop spin, not fail.
-struct vfs_mutex {
-	struct spinlock lock;
-	bool held;          // under lock
-	struct wait_queue wq; // tasks waiting for held to clear
-};
-
-#define VFS_MUTEX_INIT(var) { SPINLOCK_INIT(#var), false, WAIT_QUEUE_INIT(var.wq) }
-
-void vfs_mutex_init(struct vfs_mutex *m, const char *name);
-void vfs_mutex_lock(struct vfs_mutex *m);
-void vfs_mutex_unlock(struct vfs_mutex *m);
-bool vfs_mutex_is_held(struct vfs_mutex *m);
 
 // --- I/O vectors -----------------------------------------------------------------------
 // struct iovec is Linux ABI (readv/writev). An iov_iter walks either user iovecs or one
@@ -200,7 +185,7 @@ struct inode {
 	const struct inode_operations *i_op; // constant after creation
 	const struct file_operations *i_fop; // constant after creation
 	dev_t i_rdev;                        // constant: device number of a device node
-	struct vfs_mutex i_mutex;
+	struct mutex i_mutex;
 	// under i_mutex (single aligned words may be read without it, e.g. by stat):
 	mode_t i_mode;
 	uint32_t i_nlink; // changed only through inode_nlink_*(): atomic, as the names of
@@ -333,7 +318,7 @@ struct file {
 	unsigned int f_mode;                  // constant (FMODE_*)
 	struct spinlock f_lock;
 	unsigned int f_flags;                 // under f_lock: O_* status flags (F_GETFL)
-	struct vfs_mutex f_pos_lock;
+	struct mutex f_pos_lock;
 	off_t f_pos;                          // under f_pos_lock
 	void *private_data;                   // the driver's own
 };

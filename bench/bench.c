@@ -1,0 +1,414 @@
+// The benchmark suite: one static program that runs unchanged on Trapeze, on Linux in the
+// same QEMU, and natively on the host (bench/run drives all three).
+//
+// Usage: bench [-s SCALE] [-x TINY] [-f FILE] [OP...]
+//
+//   -s SCALE  multiply every iteration count by SCALE (default 1: sized for QEMU TCG, where
+//             the whole suite takes a few seconds; the native run uses a larger SCALE)
+//   -x TINY   the program the exec benchmark runs (default /tiny, built from bench/tiny.c)
+//   -f FILE   the file the file benchmarks write and read (default /tmp/bench.dat)
+//   OP...     run only these ops, in this order (default: all, in table order)
+//
+// Output, one line per op, through write(2) so nothing sits in a stdio buffer across fork:
+//
+//   # start NAME                    before an op starts (a crash is blamed on NAME)
+//   NAME ITERATIONS NS_PER_OP       the result: ITERATIONS per repetition, median ns/op
+//   NAME FAILED REASON              the op failed one of its own checks, or errored
+//
+// Method: each op runs one warm-up repetition (discarded), then BENCH_REPS timed
+// repetitions of ITERATIONS operations; NS_PER_OP is the median repetition time divided by
+// ITERATIONS. Each repetition times only the operations themselves (an op's setup, such as
+// forking the pipe partner or mapping the region to fault in, is outside the clock).
+// Every op checks its results; a wrong answer is a failure, never a fast number. An op
+// that runs longer than BENCH_OP_TIMEOUT seconds is ended by SIGALRM, which kills the
+// whole program: the harness then knows from the last "# start" line which op hung.
+//
+// Exit status: 0 if every op passed, 1 if any failed, 2 for a usage error.
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <sched.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tiny.h"
+
+#define BENCH_REPS 5		// timed repetitions per op; the median is reported
+#define BENCH_OP_TIMEOUT 120	// seconds one op (all its repetitions) may take
+#define PAGE_SIZE 4096
+#define FAULT_REGION (16UL << 20)	// the page-fault op maps and touches 16 MiB
+#define FILE_CHUNK 4096			// the file ops move 4 KiB per call ...
+#define FILE_SIZE (4UL << 20)		// ... through a 4 MiB file
+#define FILE_CHUNKS (FILE_SIZE / FILE_CHUNK)
+#define WHY_MAX 160
+
+// What every op may use: options, and where it explains a failure.
+struct bench_ctx {
+	long scale;
+	const char *tiny_path;
+	const char *file_path;
+	char why[WHY_MAX];
+};
+
+// One benchmark. rep() runs iters operations (its own base count times the scale), puts the
+// nanoseconds they took in *ns and returns 0, or explains the failure with bench_fail().
+struct bench_op {
+	const char *name;
+	long base_iters;
+	int (*rep)(struct bench_ctx *ctx, long iters, uint64_t *ns);
+};
+
+// Write all of s to stdout; errors are dropped (there is nowhere to report them).
+static void out_write(const char *s, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(STDOUT_FILENO, s, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		s += n;
+		len -= (size_t)n;
+	}
+}
+
+static void out_printf(const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		out_write(buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+// Record why the op failed (with errno's text when with_errno) and return -1.
+static int bench_fail(struct bench_ctx *ctx, int with_errno, const char *fmt, ...)
+{
+	int err = errno;
+	va_list ap;
+	size_t len;
+
+	va_start(ap, fmt);
+	vsnprintf(ctx->why, sizeof(ctx->why), fmt, ap);
+	va_end(ap);
+	len = strlen(ctx->why);
+	if (with_errno)
+		snprintf(ctx->why + len, sizeof(ctx->why) - len, ": %s", strerror(err));
+	return -1;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+// Wait for pid and check that it exited with want. Returns 0, or -1 after bench_fail().
+static int child_reap(struct bench_ctx *ctx, pid_t pid, int want)
+{
+	int status;
+	pid_t got;
+
+	do
+		got = waitpid(pid, &status, 0);
+	while (got < 0 && errno == EINTR);
+	if (got != pid)
+		return bench_fail(ctx, 1, "waitpid returned %d, not the child %d", (int)got, (int)pid);
+	if (WIFSIGNALED(status))
+		return bench_fail(ctx, 0, "child killed by signal %d", WTERMSIG(status));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != want)
+		return bench_fail(ctx, 0, "child status %#x, want exit %d", status, want);
+	return 0;
+}
+
+// --- system calls and scheduling ---------------------------------------------------------
+
+// The cheapest real system call: getppid through syscall(), so no libc caching can answer
+// it. Every result must equal the parent pid read before the clock starts.
+static int rep_null_syscall(struct bench_ctx *ctx, long iters, uint64_t *ns)
+{
+	long want = getppid();
+	long bad = 0;
+	uint64_t t0 = now_ns();
+
+	for (long i = 0; i < iters; i++)
+		bad |= syscall(SYS_getppid) ^ want;
+	*ns = now_ns() - t0;
+	if (bad)
+		return bench_fail(ctx, 0, "getppid returned something other than %ld", want);
+	return 0;
+}
+
+// sched_yield with nothing else runnable: the scheduler's fast path.
+static int rep_sched_yield(struct bench_ctx *ctx, long iters, uint64_t *ns)
+{
+	uint64_t t0 = now_ns();
+
+	for (long i = 0; i < iters; i++) {
+		if (sched_yield() != 0)
+			return bench_fail(ctx, 1, "sched_yield");
+	}
+	*ns = now_ns() - t0;
+	return 0;
+}
+
+// --- pipes -------------------------------------------------------------------------------
+
+// The pipe partner: answer every byte with the byte plus one until end of file.
+static _Noreturn void pipe_echo(int in, int out)
+{
+	unsigned char b;
+	ssize_t n;
+
+	for (;;) {
+		n = read(in, &b, 1);
+		if (n == 0)
+			_exit(0);
+		if (n != 1)
+			_exit(1);
+		b++;
+		if (write(out, &b, 1) != 1)
+			_exit(2);
+	}
+}
+
+// Send iters bytes through to_child, each answered on from_child; check every answer.
+static int pipe_pingpong(struct bench_ctx *ctx, int to_child, int from_child, long iters)
+{
+	for (long i = 0; i < iters; i++) {
+		unsigned char b = (unsigned char)i, got = 0;
+
+		if (write(to_child, &b, 1) != 1)
+			return bench_fail(ctx, 1, "pipe write");
+		if (read(from_child, &got, 1) != 1)
+			return bench_fail(ctx, 1, "pipe read (or end of file)");
+		if (got != (unsigned char)(b + 1))
+			return bench_fail(ctx, 0, "pipe returned byte %u for %u", got, b);
+	}
+	return 0;
+}
+
+// One-byte round trip to a second process and back: two pipe writes, two reads and two
+// context switches per operation on one CPU. The partner is forked outside the clock.
+static int rep_pipe_roundtrip(struct bench_ctx *ctx, long iters, uint64_t *ns)
+{
+	int down[2], up[2], err;
+	uint64_t t0;
+	pid_t pid;
+
+	if (pipe(down) < 0)
+		return bench_fail(ctx, 1, "pipe");
+	if (pipe(up) < 0)
+		return bench_fail(ctx, 1, "pipe");
+	pid = fork();
+	if (pid < 0)
+		return bench_fail(ctx, 1, "fork");
+	if (pid == 0) {
+		close(down[1]);
+		close(up[0]);
+		pipe_echo(down[0], up[1]);
+	}
+	close(down[0]);
+	close(up[1]);
+	t0 = now_ns();
+	err = pipe_pingpong(ctx, down[1], up[0], iters);
+	*ns = now_ns() - t0;
+	close(down[1]);
+	close(up[0]);
+	if (err) {
+		waitpid(pid, NULL, 0);
+		return err;
+	}
+	return child_reap(ctx, pid, 0);
+}
+
+// --- processes ---------------------------------------------------------------------------
+
+#define FORK_CHILD_STATUS 7
+
+// fork, the child's _exit and the parent's waitpid: a whole short-lived process.
+static int rep_fork_exit_wait(struct bench_ctx *ctx, long iters, uint64_t *ns)
+{
+	uint64_t t0 = now_ns();
+
+	for (long i = 0; i < iters; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			return bench_fail(ctx, 1, "fork");
+		if (pid == 0)
+			_exit(FORK_CHILD_STATUS);
+		if (child_reap(ctx, pid, FORK_CHILD_STATUS))
+			return -1;
+	}
+	*ns = now_ns() - t0;
+	return 0;
+}
+
+// fork, execve of the tiny static program (which exits with TINY_STATUS at once), waitpid.
+static int rep_fork_exec_wait(struct bench_ctx *ctx, long iters, uint64_t *ns)
+{
+	char *argv[] = { (char *)ctx->tiny_path, NULL };
+	char *envp[] = { NULL };
+	uint64_t t0 = now_ns();
+
+	for (long i = 0; i < iters; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			return bench_fail(ctx, 1, "fork");
+		if (pid == 0) {
+			execve(ctx->tiny_path, argv, envp);
+			_exit(TINY_EXEC_FAILED);
+		}
+		if (child_reap(ctx, pid, TINY_STATUS)) {
+			if (strstr(ctx->why, "want exit"))
+				bench_fail(ctx, 0, "%s did not run or exit %d (child %s)",
+					   ctx->tiny_path, TINY_STATUS, ctx->why);
+			return -1;
+		}
+	}
+	*ns = now_ns() - t0;
+	return 0;
+}
+
+// --- memory ------------------------------------------------------------------------------
+
+// Write one byte to each page of a fresh 16 MiB anonymous mapping: one demand-zero page
+// fault per page. iters counts pages, FAULT_REGION / PAGE_SIZE per mapping. The mapping
+// and unmapping are outside the clock. Afterwards every page must hold its byte and the
+// bytes never written must still read zero.
+static int rep_page_fault(struct bench_ctx *ctx, long iters, uint64_t *ns)
+{
+	long pages = FAULT_REGION / PAGE_SIZE;
+
+	*ns = 0;
+	for (long done = 0; done < iters; done += pages) {
+		volatile unsigned char *p = mmap(NULL, FAULT_REGION, PROT_READ | PROT_WRITE,
+						 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		uint64_t t0;
+		long bad = 0;
+
+		if (p == MAP_FAILED)
+			return bench_fail(ctx, 1, "mmap of 16 MiB");
+		t0 = now_ns();
+		for (long i = 0; i < pages; i++)
+			p[i * PAGE_SIZE] = (unsigned char)(i | 1);
+		*ns += now_ns() - t0;
+		for (long i = 0; i < pages; i++)
+			bad |= (p[i * PAGE_SIZE] != (unsigned char)(i | 1)) |
+			       p[i * PAGE_SIZE + PAGE_SIZE - 1];
+		if (munmap((void *)p, FAULT_REGION) < 0)
+			return bench_fail(ctx, 1, "munmap");
+		if (bad)
+			return bench_fail(ctx, 0, "a faulted-in page lost its byte or was not zero");
+	}
+	return 0;
+}
+
+// Map one anonymous page and unmap it again without touching it: VMA bookkeeping only.
+static int rep_mmap_munmap(struct bench_ctx *ctx, long iters, uint64_t *ns)
+{
+	uint64_t t0 = now_ns();
+
+	for (long i = 0; i < iters; i++) {
+		void *p = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			return bench_fail(ctx, 1, "mmap");
+		if (munmap(p, PAGE_SIZE) < 0)
+			return bench_fail(ctx, 1, "munmap");
+	}
+	*ns = now_ns() - t0;
+	return 0;
+}
+
+// --- files -------------------------------------------------------------------------------
+
+static unsigned char file_buf[FILE_CHUNK];
+
+// Chunk k of the file is filled with bytes (k * 7 + i) & 0xff, so a chunk read back from
+// the wrong offset, or a stale one, is caught.
+static void file_chunk_fill(unsigned char *buf, long k)
+{
+	for (long i = 0; i < FILE_CHUNK; i++)
+		buf[i] = (unsigned char)(k * 7 + i);
+}
+
+static int file_chunk_check(const unsigned char *buf, long k)
+{
+	for (long i = 0; i < FILE_CHUNK; i++) {
+		if (buf[i] != (unsigned char)(k * 7 + i))
+			return -1;
+	}
+	return 0;
+}
+
+// Write the 4 MiB file from scratch in 4 KiB chunks. Truncating it to empty is outside
+// the clock, so each chunk write also allocates the file's pages. The buffer is filled
+// before the clock starts: chunk k's first byte differs only by k, stamped in the loop.
+static int file_write_pass(struct bench_ctx *ctx, int fd, uint64_t *ns)
+{
+	uint64_t t0;
+
+	if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) != 0)
+		return bench_fail(ctx, 1, "ftruncate/lseek %s", ctx->file_path);
+	file_chunk_fill(file_buf, 0);
+	t0 = now_ns();
+	for (long k = 0; k < (long)FILE_CHUNKS; k++) {
+		file_buf[0] = (unsigned char)(k * 7);
+		if (write(fd, file_buf, FILE_CHUNK) != FILE_CHUNK)
+			return bench_fail(ctx, 1, "write of chunk %ld", k);
+	}
+	*ns += now_ns() - t0;
+	return 0;
+}
+
+static int rep_file_write(struct bench_ctx *ctx, long iters, uint64_t *ns)
+{
+	int fd = open(ctx->file_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	int err = 0;
+
+	if (fd < 0)
+		return bench_fail(ctx, 1, "open %s", ctx->file_path);
+	*ns = 0;
+	for (long done = 0; done < iters && !err; done += FILE_CHUNKS)
+		err = file_write_pass(ctx, fd, ns);
+	close(fd);
+	return err;
+}
+
+// Write the file the read op reads, with the full pattern, outside any clock.
+static int file_prepare(struct bench_ctx *ctx)
+{
+	int fd = open(ctx->file_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	if (fd < 0)
+		return bench_fail(ctx, 1, "open %s", ctx->file_path);
+	for (long k = 0; k < (long)FILE_CHUNKS; k++) {
+		file_chunk_fill(file_buf, k);
+		if (write(fd, file_buf, FILE_CHUNK) != FILE_CHUNK) {
+			close(fd);
+			return bench_fail(ctx, 1, "write of chunk %ld", k);
+		}
+	}
+	return close(fd) < 0 ? bench_fail(ctx, 1, "close %s", ctx->file_path) : 0;
+}
+
