@@ -412,3 +412,146 @@ static int file_prepare(struct bench_ctx *ctx)
 	return close(fd) < 0 ? bench_fail(ctx, 1, "close %s", ctx->file_path) : 0;
 }
 
+// Read the 4 MiB file in 4 KiB chunks. Inside the clock each chunk's first byte is checked
+// (one compare); with check_all, every byte of every chunk is (outside any clock).
+static int file_read_pass(struct bench_ctx *ctx, int fd, int check_all, uint64_t *ns)
+{
+	uint64_t t0;
+
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		return bench_fail(ctx, 1, "lseek %s", ctx->file_path);
+	t0 = now_ns();
+	for (long k = 0; k < (long)FILE_CHUNKS; k++) {
+		if (read(fd, file_buf, FILE_CHUNK) != FILE_CHUNK)
+			return bench_fail(ctx, 1, "read of chunk %ld (or a short read)", k);
+		if (file_buf[0] != (unsigned char)(k * 7))
+			return bench_fail(ctx, 0, "chunk %ld read back wrong", k);
+		if (check_all && file_chunk_check(file_buf, k))
+			return bench_fail(ctx, 0, "chunk %ld read back wrong", k);
+	}
+	*ns += now_ns() - t0;
+	if (read(fd, file_buf, 1) != 0)
+		return bench_fail(ctx, 0, "no end of file after %lu bytes", FILE_SIZE);
+	return 0;
+}
+
+// The file is written (outside the clock) and read back whole, then every byte is checked
+// in one more, untimed, pass.
+static int rep_file_read(struct bench_ctx *ctx, long iters, uint64_t *ns)
+{
+	uint64_t unused = 0;
+	int fd, err = file_prepare(ctx);
+
+	if (err)
+		return err;
+	fd = open(ctx->file_path, O_RDONLY);
+	if (fd < 0)
+		return bench_fail(ctx, 1, "open %s", ctx->file_path);
+	*ns = 0;
+	for (long done = 0; done < iters && !err; done += FILE_CHUNKS)
+		err = file_read_pass(ctx, fd, 0, ns);
+	if (!err)
+		err = file_read_pass(ctx, fd, 1, &unused);
+	close(fd);
+	return err;
+}
+
+// --- the driver --------------------------------------------------------------------------
+
+// Iteration counts at scale 1 are sized for QEMU TCG: each timed repetition takes some tens
+// of milliseconds of guest time on Linux there. Page-fault and file counts are whole
+// regions and whole files.
+static const struct bench_op bench_ops[] = {
+	{ "null_syscall", 20000, rep_null_syscall },
+	{ "sched_yield", 20000, rep_sched_yield },
+	{ "pipe_roundtrip", 2000, rep_pipe_roundtrip },
+	{ "fork_exit_wait", 100, rep_fork_exit_wait },
+	{ "fork_exec_wait", 50, rep_fork_exec_wait },
+	{ "page_fault", FAULT_REGION / PAGE_SIZE, rep_page_fault },
+	{ "mmap_munmap", 5000, rep_mmap_munmap },
+	{ "file_write_4k", FILE_CHUNKS, rep_file_write },
+	{ "file_read_4k", FILE_CHUNKS, rep_file_read },
+};
+
+#define BENCH_NOPS (sizeof(bench_ops) / sizeof(bench_ops[0]))
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+// Warm up, time BENCH_REPS repetitions, print the median per operation. Returns 0 or -1
+// after printing the failure.
+static int bench_op_run(struct bench_ctx *ctx, const struct bench_op *op)
+{
+	long iters = op->base_iters * ctx->scale;
+	uint64_t ns[BENCH_REPS], warm;
+
+	out_printf("# start %s\n", op->name);
+	ctx->why[0] = '\0';
+	alarm(BENCH_OP_TIMEOUT);
+	if (op->rep(ctx, iters, &warm))
+		goto fail;
+	for (int r = 0; r < BENCH_REPS; r++) {
+		if (op->rep(ctx, iters, &ns[r]))
+			goto fail;
+	}
+	alarm(0);
+	qsort(ns, BENCH_REPS, sizeof(ns[0]), u64_cmp);
+	out_printf("%s %ld %.1f\n", op->name, iters, (double)ns[BENCH_REPS / 2] / (double)iters);
+	return 0;
+fail:
+	alarm(0);
+	out_printf("%s FAILED %s\n", op->name, ctx->why[0] ? ctx->why : "unknown error");
+	return -1;
+}
+
+static const struct bench_op *bench_op_find(const char *name)
+{
+	for (size_t i = 0; i < BENCH_NOPS; i++) {
+		if (strcmp(bench_ops[i].name, name) == 0)
+			return &bench_ops[i];
+	}
+	return NULL;
+}
+
+static _Noreturn void usage(void)
+{
+	out_printf("usage: bench [-s SCALE] [-x TINY] [-f FILE] [OP...]\nops:");
+	for (size_t i = 0; i < BENCH_NOPS; i++)
+		out_printf(" %s", bench_ops[i].name);
+	out_printf("\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	struct bench_ctx ctx = { .scale = 1, .tiny_path = "/tiny",
+				 .file_path = "/tmp/bench.dat" };
+	int opt, failed = 0;
+
+	while ((opt = getopt(argc, argv, "s:x:f:")) != -1) {
+		if (opt == 's')
+			ctx.scale = strtol(optarg, NULL, 10);
+		else if (opt == 'x')
+			ctx.tiny_path = optarg;
+		else if (opt == 'f')
+			ctx.file_path = optarg;
+		else
+			usage();
+	}
+	if (ctx.scale < 1)
+		usage();
+	for (int i = optind; i < argc; i++) {
+		if (!bench_op_find(argv[i]))
+			usage();
+	}
+	for (size_t i = 0; optind == argc && i < BENCH_NOPS; i++)
+		failed |= bench_op_run(&ctx, &bench_ops[i]);
+	for (int i = optind; i < argc; i++)
+		failed |= bench_op_run(&ctx, bench_op_find(argv[i]));
+	unlink(ctx.file_path);
+	return failed ? 1 : 0;
+}

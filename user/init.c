@@ -12,7 +12,8 @@
 //  - interactive mode, otherwise: a banner, then a login shell (busybox /bin/sh) in its own
 //    session; when the shell exits, init exits with 0 and the machine powers off.
 //
-// init ignores SIGINT and passes a SIGTERM on to the command or shell it waits for. On a
+// init ignores SIGINT, passes a SIGTERM on to the command or shell it waits for, and
+// powers off on SIGUSR1 or SIGUSR2 (busybox halt and poweroff send those to PID 1). On a
 // kernel without fork yet (ENOSYS) the command is exec'd in init's place instead.
 
 #define _GNU_SOURCE
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/reboot.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -46,10 +48,29 @@ static char *shell_argv[] = { "-sh", NULL };
 
 // Set by the SIGTERM handler, cleared by child_wait() when it passes the signal on.
 static volatile sig_atomic_t sigterm_pending;
+// Set by SIGUSR1/SIGUSR2: busybox `halt` and `poweroff` ask PID 1 to stop the machine.
+static volatile sig_atomic_t poweroff_pending;
 
 static void sigterm_handle(int sig)
 {
 	sigterm_pending = 1;
+}
+
+static void poweroff_handle(int sig)
+{
+	poweroff_pending = 1;
+}
+
+// Stop every other process, then the machine (the kernel powers off; QEMU exits).
+static void power_off(void)
+{
+	kill(-1, SIGTERM);
+	sleep(1);
+	kill(-1, SIGKILL);
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	reboot(RB_POWER_OFF);
+	_exit(0); // without a reboot call, init's exit powers off too
 }
 
 // A ^C on the console must not reach PID 1; a SIGTERM is passed on to the main child.
@@ -62,6 +83,9 @@ static void signals_init(void)
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = sigterm_handle;
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = poweroff_handle;
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
 }
 
 // Give a child the default dispositions back: an ignored signal stays ignored across exec.
@@ -69,6 +93,8 @@ static void signals_reset(void)
 {
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
+	signal(SIGUSR1, SIG_DFL);
+	signal(SIGUSR2, SIG_DFL);
 }
 
 // Make console output raw, so that what the command writes reaches vmrun's stdout byte for
@@ -161,6 +187,8 @@ static int child_wait(pid_t pid)
 	for (;;) {
 		pid_t got;
 
+		if (poweroff_pending)
+			power_off();
 		if (sigterm_pending) {
 			sigterm_pending = 0;
 			kill(pid, SIGTERM);
