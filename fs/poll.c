@@ -2,8 +2,7 @@
 // poll method for its ready events; the first pass that finds nothing leaves the task
 // queued on every wait queue the methods named (poll_wait), so a wake-up on any of them
 // ends the sleep, and the next pass asks again.
-// A finite timeout sleeps in slices of at most POLL_SLICE_NS instead (there is no timed
-// wait on several queues yet), so such a poll may notice readiness up to 10 ms late.
+// A finite timeout also ends the sleep (schedule_timeout), to the timer tick's precision.
 // Context: process context.
 
 #include <asm/cpu.h>
@@ -14,7 +13,6 @@
 #include <trapeze/sched.h>
 #include <trapeze/uaccess.h>
 
-#define POLL_SLICE_NS 10000000ULL // 10 ms
 #define POLL_QUEUES_PER_FD 2
 
 struct pollfd {
@@ -82,41 +80,34 @@ static int poll_pass(struct pollfd *fds, unsigned int nfds, struct poll_table *p
 	return ready;
 }
 
-// timeout_ns < 0: wait forever.
+// timeout_ns < 0: wait forever. Each pass registers on the wait queue of every file it
+// checks (poll_wait), so a wake-up between the check and the sleep is never lost; the
+// sleep ends at a wake-up, a signal or the deadline.
 static long do_poll(struct pollfd *fds, unsigned int nfds, int64_t timeout_ns)
 {
 	struct poll_table pt = { .max = nfds * POLL_QUEUES_PER_FD };
-	uint64_t deadline = timeout_ns > 0 ? time_ns() + timeout_ns : 0;
+	uint64_t deadline = timeout_ns > 0 ? time_ns() + (uint64_t)timeout_ns : 0;
+	bool timed_out = false;
 	long ready;
 
 	pt.entries = kmalloc(MAX(pt.max, 1) * sizeof(*pt.entries));
 	if (!pt.entries)
 		return -ENOMEM;
 	for (;;) {
-		bool forever = timeout_ns < 0;
-
-		ready = poll_pass(fds, nfds, forever ? &pt : NULL);
-		if (ready || timeout_ns == 0 || signal_pending_current()) {
-			poll_unwait_all(&pt);
+		set_current_state(TASK_INTERRUPTIBLE);
+		ready = poll_pass(fds, nfds, &pt);
+		if (ready || timeout_ns == 0 || timed_out || signal_pending_current())
 			break;
-		}
-		if (forever && pt.n > 0) {
+		if (timeout_ns < 0)
 			schedule();
-			poll_unwait_all(&pt);
-			continue;
-		}
-		if (forever) { // nothing to wait on: sleep until a signal
-			sleep_ns(POLL_SLICE_NS * 100, NULL);
-			continue;
-		}
-		if (time_ns() >= deadline)
-			break;
-		sleep_ns(MIN(deadline - time_ns(), POLL_SLICE_NS), NULL);
-		if (time_ns() >= deadline)
-			timeout_ns = 0; // one last pass
+		else
+			timed_out = schedule_timeout(deadline);
+		poll_unwait_all(&pt);
 	}
+	poll_unwait_all(&pt);
+	set_current_state(TASK_RUNNING);
 	kfree(pt.entries);
-	if (!ready && signal_pending_current())
+	if (!ready && !timed_out && timeout_ns != 0 && signal_pending_current())
 		return -EINTR;
 	return ready;
 }

@@ -26,7 +26,7 @@
 
 static DEFINE_SPINLOCK(rq_lock);
 static LIST_HEAD(run_queue);     // runnable tasks, under rq_lock
-static LIST_HEAD(sleepers);      // tasks in sleep_ns, under rq_lock
+static LIST_HEAD(sleepers);      // tasks in schedule_timeout, under rq_lock
 static struct task *idle_task;
 
 static void enqueue_locked(struct task *t)
@@ -145,9 +145,10 @@ static void wake_sleepers_locked(uint64_t now)
 			continue;
 		list_del(&t->timer_link);
 		t->wake_at_ns = 0;
-		if (t->state == TASK_INTERRUPTIBLE) {
+		if (t->state == TASK_INTERRUPTIBLE || t->state == TASK_UNINTERRUPTIBLE) {
 			t->state = TASK_RUNNING;
-			enqueue_locked(t);
+			if (t != current)
+				enqueue_locked(t);
 		}
 	}
 }
@@ -165,30 +166,49 @@ void sched_tick(void)
 	signal_timer_tick(t);
 }
 
-int sleep_ns(uint64_t ns, uint64_t *left_ns)
+bool schedule_timeout(uint64_t deadline_ns)
 {
 	struct task *t = current;
-	uint64_t deadline = time_ns() + ns, now, flags;
+	uint64_t flags = spin_lock_irqsave(&rq_lock);
+
+	if (time_ns() >= deadline_ns) {
+		t->state = TASK_RUNNING;
+		spin_unlock_irqrestore(&rq_lock, flags);
+		return true;
+	}
+	t->wake_at_ns = deadline_ns;
+	list_add_tail(&t->timer_link, &sleepers);
+	spin_unlock_irqrestore(&rq_lock, flags);
+	schedule();
+	flags = spin_lock_irqsave(&rq_lock);
+	if (t->wake_at_ns) { // woken before the deadline
+		list_del(&t->timer_link);
+		t->wake_at_ns = 0;
+	}
+	spin_unlock_irqrestore(&rq_lock, flags);
+	return time_ns() >= deadline_ns;
+}
+
+void set_current_state(enum task_state state)
+{
+	// The store must be visible before the caller re-checks its wake-up condition: a
+	// waker that misses the new state has already made the condition true.
+	__atomic_store_n(&current->state, state, __ATOMIC_SEQ_CST);
+}
+
+int sleep_ns(uint64_t ns, uint64_t *left_ns)
+{
+	uint64_t deadline = time_ns() + ns, now;
 
 	might_sleep();
 	for (;;) {
-		flags = spin_lock_irqsave(&rq_lock);
+		set_current_state(TASK_INTERRUPTIBLE);
 		now = time_ns();
-		if (now >= deadline || signal_pending_current()) {
-			if (t->wake_at_ns)
-				list_del(&t->timer_link);
-			t->wake_at_ns = 0;
-			t->state = TASK_RUNNING;
-			spin_unlock_irqrestore(&rq_lock, flags);
+		if (now >= deadline || signal_pending_current())
 			break;
-		}
-		if (!t->wake_at_ns)
-			list_add_tail(&t->timer_link, &sleepers);
-		t->wake_at_ns = deadline;
-		t->state = TASK_INTERRUPTIBLE;
-		spin_unlock_irqrestore(&rq_lock, flags);
-		schedule();
+		schedule_timeout(deadline);
 	}
+	set_current_state(TASK_RUNNING);
 	if (now >= deadline)
 		return 0;
 	if (left_ns)
@@ -209,7 +229,7 @@ void prepare_to_wait(struct wait_queue *wq, struct wait_entry *e)
 	e->task = current;
 	if (list_empty(&e->link))
 		list_add_tail(&e->link, &wq->waiters);
-	current->state = TASK_INTERRUPTIBLE;
+	set_current_state(TASK_INTERRUPTIBLE);
 	spin_unlock_irqrestore(&wq->lock, flags);
 }
 

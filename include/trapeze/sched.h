@@ -5,6 +5,7 @@
 
 #include <trapeze/list.h>
 #include <trapeze/spinlock.h>
+#include <trapeze/task.h>
 #include <trapeze/types.h>
 #include <uapi/errno.h>
 
@@ -60,6 +61,35 @@ bool signal_pending_current(void);
 	})
 
 void schedule(void);
+
+// Like wait_event_interruptible, giving up at deadline_ns (time_ns() clock). Returns 0 when
+// cond holds, -ETIMEDOUT at the deadline, -ERESTARTSYS on a signal.
+#define wait_event_interruptible_deadline(wq, cond, deadline_ns)                        \
+	({                                                                             \
+		int __ret = 0;                                                         \
+		struct wait_entry __we = { LIST_HEAD_INIT(__we.link), NULL };          \
+		for (;;) {                                                             \
+			prepare_to_wait(&(wq), &__we);                                 \
+			if (cond)                                                      \
+				break;                                                 \
+			if (signal_pending_current()) {                                \
+				__ret = -ERESTARTSYS;                                  \
+				break;                                                 \
+			}                                                              \
+			if (schedule_timeout(deadline_ns) && !(cond)) {                \
+				__ret = -ETIMEDOUT;                                    \
+				break;                                                 \
+			}                                                              \
+		}                                                                      \
+		finish_wait(&(wq), &__we);                                             \
+		__ret;                                                                 \
+	})
+
+// Sleep, in the state the caller set, until woken or until time_ns() reaches deadline_ns.
+// Returns true if the deadline has passed. Context: process context.
+bool schedule_timeout(uint64_t deadline_ns);
+// Set the current task's state with a full barrier, before re-checking a wake-up condition.
+void set_current_state(enum task_state state);
 // Sleep for at least ns nanoseconds; returns 0, or -ERESTARTSYS (with the time left in
 // *left_ns if not NULL) when a signal woke the task early.
 int sleep_ns(uint64_t ns, uint64_t *left_ns);
