@@ -28,6 +28,33 @@
 static DEFINE_WAIT_QUEUE(child_wait);
 static unsigned long child_events;
 
+// Tasks that exited with nobody to wait for them (TASK_DEAD), under tasklist_lock. They
+// cannot free their own kernel stacks; the next exit or wait frees them.
+static LIST_HEAD(reap_list);
+
+// Free the dead tasks on reap_list. A task there has switched away for good (it is never
+// runnable again), so its stack is no longer in use. Context: process context.
+static void reap_deferred(void)
+{
+	for (;;) {
+		struct task *t = NULL;
+		uint64_t flags = spin_lock_irqsave(&tasklist_lock);
+
+		if (!list_empty(&reap_list)) {
+			t = list_first_entry(&reap_list, struct task, sibling_link);
+			if (t == current) {
+				t = NULL;
+			} else {
+				list_del(&t->sibling_link);
+			}
+		}
+		spin_unlock_irqrestore(&tasklist_lock, flags);
+		if (!t)
+			return;
+		task_free(t);
+	}
+}
+
 void task_notify_parent_waiters(void)
 {
 	__atomic_add_fetch(&child_events, 1, __ATOMIC_SEQ_CST);
@@ -86,15 +113,22 @@ void do_exit(int wait_status)
 		pr_notice("trapeze: init exited with status %d\n", shell_status(wait_status));
 		machine_power_off(shell_status(wait_status));
 	}
+	signal_task_exit();
 	release_resources(t);
+	reap_deferred();
 
 	flags = spin_lock_irqsave(&tasklist_lock);
 	reparent_children_locked(t);
 	t->exit_code = wait_status;
 	t->state = TASK_ZOMBIE;
 	parent = t->parent;
-	if (parent && t->exit_signal)
-		signal_send(parent, t->exit_signal);
+	// A parent that ignores SIGCHLD (or set SA_NOCLDWAIT) never waits: nobody will reap
+	// this task, so it goes on the deferred list instead of staying a zombie.
+	if (parent && signal_notify_parent_exit_locked(t)) {
+		list_del(&t->sibling_link);
+		t->state = TASK_DEAD;
+		list_add_tail(&t->sibling_link, &reap_list);
+	}
 	spin_unlock_irqrestore(&tasklist_lock, flags);
 	task_notify_parent_waiters();
 	// A zombie is never runnable again: schedule() does not put it back on the queue.
@@ -180,6 +214,7 @@ static pid_t wait_collect_locked(pid_t pid, int options, struct wait_result *r,
 // The wait loop shared by wait4 and waitid. options use WEXITED/WUNTRACED(=WSTOPPED)/...
 static pid_t do_wait(pid_t pid, int options, struct wait_result *r)
 {
+	reap_deferred();
 	for (;;) {
 		unsigned long seen = __atomic_load_n(&child_events, __ATOMIC_SEQ_CST);
 		struct task *reaped = NULL;

@@ -129,6 +129,10 @@ static void attach_child(struct task *child, unsigned long flags)
 
 	child->exit_signal = flags & CSIGNAL;
 	child->sig_blocked = parent->sig_blocked;
+	// The alternate signal stack lives in memory the child shares or copies.
+	child->sigaltstack_sp = parent->sigaltstack_sp;
+	child->sigaltstack_size = parent->sigaltstack_size;
+	child->sigaltstack_flags = parent->sigaltstack_flags;
 	strlcpy(child->comm, parent->comm, sizeof(child->comm));
 	irq = spin_lock_irqsave(&tasklist_lock);
 	child->parent = parent;

@@ -21,7 +21,6 @@
 #include <trapeze/string.h>
 #include <trapeze/task.h>
 #include <asm/cpu.h>
-#include <asm/irq.h>
 #include <asm/pt_regs.h>
 #include <uapi/errno.h>
 
@@ -124,28 +123,39 @@ void signal_handlers_put(struct signal_handlers *sh)
 		kfree(sh);
 }
 
-struct signal_handlers *signal_handlers_current(void)
+// Install sh as the current task's table. Senders read task->sighand under sig_lock.
+static void signal_handlers_install(struct signal_handlers *sh)
 {
 	struct task *t = current;
+	uint64_t flags = spin_lock_irqsave(&t->sig_lock);
 
+	t->sighand = sh;
+	spin_unlock_irqrestore(&t->sig_lock, flags);
+}
+
+struct signal_handlers *signal_handlers_current(void)
+{
 	// Only the task itself installs its table, so there is no race to lose here.
-	if (!t->sighand)
-		t->sighand = signal_handlers_alloc();
-	return t->sighand;
+	if (!current->sighand)
+		signal_handlers_install(signal_handlers_alloc());
+	return current->sighand;
 }
 
 void signal_action_get(struct task *t, int sig, struct sigaction *act)
 {
-	struct signal_handlers *sh = t->sighand;
-	uint64_t flags;
+	struct signal_handlers *sh;
+	uint64_t flags = spin_lock_irqsave(&t->sig_lock);
 
-	if (!sh) {
+	// Under t's sig_lock, t cannot drop its table (signal_task_exit) while we read it.
+	sh = t->sighand;
+	if (sh) {
+		spin_lock(&sh->lock);
+		*act = sh->action[sig - 1];
+		spin_unlock(&sh->lock);
+	} else {
 		memset(act, 0, sizeof(*act));
-		return;
 	}
-	flags = spin_lock_irqsave(&sh->lock);
-	*act = sh->action[sig - 1];
-	spin_unlock_irqrestore(&sh->lock, flags);
+	spin_unlock_irqrestore(&t->sig_lock, flags);
 }
 
 void signal_exec_reset(void)
@@ -157,7 +167,7 @@ void signal_exec_reset(void)
 	// A table shared with another task (CLONE_SIGHAND) is unshared first, so that the
 	// reset does not change the other task's handlers. Without memory, reset in place.
 	if (sh && READ_ONCE(sh->refs) > 1 && (own = signal_handlers_dup(sh))) {
-		t->sighand = own;
+		signal_handlers_install(own);
 		signal_handlers_put(sh);
 		sh = own;
 	}
@@ -180,6 +190,21 @@ void signal_exec_reset(void)
 	t->sigaltstack_size = 0;
 	t->sigaltstack_flags = 0;
 	spin_unlock_irqrestore(&t->sig_lock, flags);
+}
+
+void signal_task_exit(void)
+{
+	struct task *t = current;
+	struct signal_handlers *sh;
+	uint64_t flags = spin_lock_irqsave(&t->sig_lock);
+
+	// Senders look at sighand under sig_lock: after this they see none and drop signals.
+	sh = t->sighand;
+	t->sighand = NULL;
+	t->alarm_at_ns = 0;
+	t->alarm_interval_ns = 0;
+	spin_unlock_irqrestore(&t->sig_lock, flags);
+	signal_handlers_put(sh);
 }
 
 // --- sending ---
@@ -403,14 +428,42 @@ static void signal_notify_parent_jobctl(int code, int sig)
 
 // --- delivery ---
 
+// Sleep in TASK_STOPPED until SIGCONT or SIGKILL ends the stop. Returns true if SIGCONT did
+// (the parent is to hear of it). Context: process; sleeps.
+static bool signal_stop_wait(struct signal_handlers *sh)
+{
+	struct task *t = current;
+	uint64_t flags;
+	bool cont;
+
+	for (;;) {
+		flags = spin_lock_irqsave(&t->sig_lock);
+		spin_lock(&sh->lock);
+		if (!sh->stopped || t->fatal_signal)
+			break;
+		// Senders of SIGCONT/SIGKILL change this state under sig_lock.
+		t->state = TASK_STOPPED;
+		spin_unlock(&sh->lock);
+		spin_unlock_irqrestore(&t->sig_lock, flags);
+		schedule();
+	}
+	cont = sh->cont_notify;
+	sh->cont_notify = false;
+	spin_unlock(&sh->lock);
+	spin_unlock_irqrestore(&t->sig_lock, flags);
+	return cont;
+}
+
 // Stop the current task for sig until SIGCONT or SIGKILL. Context: process; sleeps.
 static void signal_stop(int sig)
 {
 	struct task *t = current;
 	struct signal_handlers *sh = t->sighand;
-	bool stop, cont = false;
 	uint64_t flags;
+	bool stop;
 
+	if (!sh)
+		return; // no table, no stop state: only kernel-made tasks lack one
 	flags = spin_lock_irqsave(&t->sig_lock);
 	spin_lock(&sh->lock);
 	// A SIGCONT or SIGKILL that came after the stop signal was dequeued cancels it.
@@ -422,23 +475,7 @@ static void signal_stop(int sig)
 	if (!stop)
 		return;
 	signal_notify_parent_jobctl(CLD_STOPPED, sig);
-	for (;;) {
-		flags = spin_lock_irqsave(&t->sig_lock);
-		spin_lock(&sh->lock);
-		if (!sh->stopped || t->fatal_signal) {
-			cont = sh->cont_notify;
-			sh->cont_notify = false;
-			spin_unlock(&sh->lock);
-			spin_unlock_irqrestore(&t->sig_lock, flags);
-			break;
-		}
-		// Senders of SIGCONT/SIGKILL change this state under sig_lock.
-		t->state = TASK_STOPPED;
-		spin_unlock(&sh->lock);
-		spin_unlock_irqrestore(&t->sig_lock, flags);
-		schedule();
-	}
-	if (cont)
+	if (signal_stop_wait(sh))
 		signal_notify_parent_jobctl(CLD_CONTINUED, SIGCONT);
 }
 
@@ -609,81 +646,4 @@ void signal_deliver_pending(struct pt_regs *regs)
 		t->restore_sigmask = false;
 		signal_set_blocked(t->saved_sigmask);
 	}
-}
-
-// --- ITIMER_REAL ---
-
-// No armed timer expires before this time: a lower bound that spares the timer tick a
-// walk over all tasks. Lowered by every arming, recomputed by each walk.
-static uint64_t alarm_next_ns = UINT64_MAX;
-
-static void alarm_next_lower(uint64_t at)
-{
-	uint64_t cur = __atomic_load_n(&alarm_next_ns, __ATOMIC_SEQ_CST);
-
-	while (at < cur &&
-	       !__atomic_compare_exchange_n(&alarm_next_ns, &cur, at, false, __ATOMIC_SEQ_CST,
-					    __ATOMIC_SEQ_CST))
-		;
-}
-
-void signal_alarm_set(uint64_t value_ns, uint64_t interval_ns, uint64_t *old_value_ns,
-		      uint64_t *old_interval_ns)
-{
-	struct task *t = current;
-	uint64_t now = time_ns();
-	uint64_t flags = spin_lock_irqsave(&t->sig_lock);
-
-	*old_value_ns = t->alarm_at_ns > now ? t->alarm_at_ns - now : 0;
-	*old_interval_ns = t->alarm_interval_ns;
-	t->alarm_at_ns = value_ns ? now + value_ns : 0;
-	t->alarm_interval_ns = value_ns ? interval_ns : 0;
-	if (value_ns)
-		alarm_next_lower(t->alarm_at_ns);
-	spin_unlock_irqrestore(&t->sig_lock, flags);
-}
-
-// Fire t's timer if it expired; returns its next expiry (0: none). Caller holds sig_lock.
-static uint64_t alarm_check_locked(struct task *t, uint64_t now)
-{
-	struct signal_info info = { .code = SI_KERNEL };
-	uint64_t at = t->alarm_at_ns;
-
-	if (!at || at > now)
-		return at;
-	if (t->state == TASK_ZOMBIE || t->state == TASK_DEAD) {
-		t->alarm_at_ns = 0;
-		return 0;
-	}
-	signal_queue_locked(t, SIGALRM, &info);
-	// A periodic timer keeps its phase; expiries missed while ticks were late merge.
-	if (t->alarm_interval_ns)
-		at += ((now - at) / t->alarm_interval_ns + 1) * t->alarm_interval_ns;
-	else
-		at = 0;
-	t->alarm_at_ns = at;
-	return at;
-}
-
-void signal_timer_tick(struct task *unused)
-{
-	uint64_t now = time_ns(), next = UINT64_MAX, flags;
-	struct task *t;
-
-	if (now < __atomic_load_n(&alarm_next_ns, __ATOMIC_SEQ_CST))
-		return;
-	// Reset the bound before the walk: a timer armed during it lowers it again.
-	__atomic_store_n(&alarm_next_ns, UINT64_MAX, __ATOMIC_SEQ_CST);
-	flags = spin_lock_irqsave(&tasklist_lock);
-	list_for_each_entry(t, &task_list, all_link) {
-		uint64_t at;
-
-		spin_lock(&t->sig_lock);
-		at = alarm_check_locked(t, now);
-		spin_unlock(&t->sig_lock);
-		if (at && at < next)
-			next = at;
-	}
-	spin_unlock_irqrestore(&tasklist_lock, flags);
-	alarm_next_lower(next);
 }

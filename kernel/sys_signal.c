@@ -1,5 +1,6 @@
 // The signal system calls: rt_sigaction, rt_sigprocmask, rt_sigpending, rt_sigsuspend,
-// pause, rt_sigtimedwait, sigaltstack, kill, tkill, tgkill, alarm, setitimer, getitimer.
+// pause, rt_sigtimedwait, sigaltstack, kill, tkill, tgkill, alarm, setitimer, getitimer,
+// and the ITIMER_REAL machinery behind the last three (signal_timer_tick).
 // (rt_sigreturn is in signal_frame.c, the process-group calls in pgrp.c.)
 //
 // Signal sets are the kernel's 8-byte sigset: calls that take a sigsetsize want 8, as
@@ -324,6 +325,90 @@ long sys_tgkill(pid_t tgid, pid_t tid, int sig)
 }
 
 // --- ITIMER_REAL and alarm ---
+//
+// Each task's timer is an absolute expiry (task->alarm_at_ns) and a period. The timer tick
+// checks them all, sleeping tasks included, but walks the task list only when the earliest
+// expiry may have come.
+
+// No armed timer expires before this time: a lower bound that spares the timer tick a
+// walk over all tasks. Lowered by every arming, recomputed by each walk.
+static uint64_t alarm_next_ns = UINT64_MAX;
+
+static void alarm_next_lower(uint64_t at)
+{
+	uint64_t cur = __atomic_load_n(&alarm_next_ns, __ATOMIC_SEQ_CST);
+
+	while (at < cur &&
+	       !__atomic_compare_exchange_n(&alarm_next_ns, &cur, at, false, __ATOMIC_SEQ_CST,
+					    __ATOMIC_SEQ_CST))
+		;
+}
+
+void signal_alarm_set(uint64_t value_ns, uint64_t interval_ns, uint64_t *old_value_ns,
+		      uint64_t *old_interval_ns)
+{
+	struct task *t = current;
+	uint64_t now = time_ns();
+	uint64_t flags = spin_lock_irqsave(&t->sig_lock);
+
+	*old_value_ns = t->alarm_at_ns > now ? t->alarm_at_ns - now : 0;
+	*old_interval_ns = t->alarm_interval_ns;
+	t->alarm_at_ns = value_ns ? now + value_ns : 0;
+	t->alarm_interval_ns = value_ns ? interval_ns : 0;
+	if (value_ns)
+		alarm_next_lower(t->alarm_at_ns);
+	spin_unlock_irqrestore(&t->sig_lock, flags);
+}
+
+// Advance t's timer if it expired: *fired says whether SIGALRM is due. Returns the next
+// expiry (0: none). Caller holds sig_lock.
+static uint64_t alarm_check_locked(struct task *t, uint64_t now, bool *fired)
+{
+	uint64_t at = t->alarm_at_ns;
+
+	*fired = false;
+	if (!at || at > now)
+		return at;
+	if (t->state == TASK_ZOMBIE || t->state == TASK_DEAD) {
+		t->alarm_at_ns = 0;
+		return 0;
+	}
+	*fired = true;
+	// A periodic timer keeps its phase; expiries missed while ticks were late merge.
+	if (t->alarm_interval_ns)
+		at += ((now - at) / t->alarm_interval_ns + 1) * t->alarm_interval_ns;
+	else
+		at = 0;
+	t->alarm_at_ns = at;
+	return at;
+}
+
+void signal_timer_tick(struct task *unused)
+{
+	struct signal_info info = { .code = SI_KERNEL };
+	uint64_t now = time_ns(), next = UINT64_MAX, flags;
+	struct task *t;
+
+	if (now < __atomic_load_n(&alarm_next_ns, __ATOMIC_SEQ_CST))
+		return;
+	// Reset the bound before the walk: a timer armed during it lowers it again.
+	__atomic_store_n(&alarm_next_ns, UINT64_MAX, __ATOMIC_SEQ_CST);
+	flags = spin_lock_irqsave(&tasklist_lock);
+	list_for_each_entry(t, &task_list, all_link) {
+		uint64_t at;
+		bool fired;
+
+		spin_lock(&t->sig_lock);
+		at = alarm_check_locked(t, now, &fired);
+		spin_unlock(&t->sig_lock);
+		if (fired)
+			signal_send_info(t, SIGALRM, &info);
+		if (at && at < next)
+			next = at;
+	}
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	alarm_next_lower(next);
+}
 
 long sys_alarm(unsigned int seconds)
 {

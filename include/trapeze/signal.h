@@ -118,11 +118,15 @@ void signal_handlers_put(struct signal_handlers *sh);
 // The current task's table, allocated (all default) if it had none. NULL when out of
 // memory. Context: process context of current.
 struct signal_handlers *signal_handlers_current(void);
-// Copy sig's action for t (all-default when t has no table). Context: any.
+// Copy sig's action for t (all-default when t has no table). Takes t->sig_lock: callers
+// may hold tasklist_lock, not a sig_lock. Context: any.
 void signal_action_get(struct task *t, int sig, struct sigaction *act);
 // execve: caught signals revert to SIG_DFL, ignored ones stay ignored; the blocked mask
 // and pending signals are kept; the alternate stack is cleared. Context: process context.
 void signal_exec_reset(void);
+// exit: drop the current task's table and disarm its timer. Call once the task can no longer
+// return to user mode (do_exit, before it becomes a zombie). Context: process.
+void signal_task_exit(void);
 // Timer tick (sched_tick, interrupt context): fire expired ITIMER_REAL/alarm timers as
 // SIGALRM, for every task — sleeping ones too. t is the interrupted task (unused).
 void signal_timer_tick(struct task *t);
