@@ -41,32 +41,14 @@ void finish_wait(struct wait_queue *wq, struct wait_entry *e);
 // True if the current task has a signal that should interrupt a sleep.
 bool signal_pending_current(void);
 
-// Sleep until cond holds. Returns 0, or -ERESTARTSYS if a signal interrupted the sleep.
-#define wait_event_interruptible(wq, cond)                                             \
-	({                                                                             \
-		int __ret = 0;                                                         \
-		struct wait_entry __we = { LIST_HEAD_INIT(__we.link), NULL };          \
-		for (;;) {                                                             \
-			prepare_to_wait(&(wq), &__we);                                 \
-			if (cond)                                                      \
-				break;                                                 \
-			if (signal_pending_current()) {                                \
-				__ret = -ERESTARTSYS;                                  \
-				break;                                                 \
-			}                                                              \
-			schedule();                                                    \
-		}                                                                      \
-		finish_wait(&(wq), &__we);                                             \
-		__ret;                                                                 \
-	})
-
 void schedule(void);
 
-// Like wait_event_interruptible, giving up at deadline_ns (time_ns() clock). Returns 0 when
-// cond holds, -ETIMEDOUT at the deadline, -ERESTARTSYS on a signal.
-#define wait_event_interruptible_deadline(wq, cond, deadline_ns)                        \
+// The sleep behind the wait_event macros: until cond holds (0), a signal arrives
+// (-ERESTARTSYS) or, if deadline_ns is not 0, time_ns() reaches it (-ETIMEDOUT).
+#define __wait_event(wq, cond, deadline_ns)                                            \
 	({                                                                             \
 		int __ret = 0;                                                         \
+		uint64_t __deadline = (deadline_ns);                                   \
 		struct wait_entry __we = { LIST_HEAD_INIT(__we.link), NULL };          \
 		for (;;) {                                                             \
 			prepare_to_wait(&(wq), &__we);                                 \
@@ -76,7 +58,9 @@ void schedule(void);
 				__ret = -ERESTARTSYS;                                  \
 				break;                                                 \
 			}                                                              \
-			if (schedule_timeout(deadline_ns) && !(cond)) {                \
+			if (!__deadline) {                                             \
+				schedule();                                            \
+			} else if (schedule_timeout(__deadline) && !(cond)) {          \
 				__ret = -ETIMEDOUT;                                    \
 				break;                                                 \
 			}                                                              \
@@ -84,6 +68,12 @@ void schedule(void);
 		finish_wait(&(wq), &__we);                                             \
 		__ret;                                                                 \
 	})
+
+// Sleep until cond holds. Returns 0, or -ERESTARTSYS if a signal interrupted the sleep.
+#define wait_event_interruptible(wq, cond) __wait_event(wq, cond, 0)
+// The same, giving up at deadline_ns (time_ns() clock, nonzero) with -ETIMEDOUT.
+#define wait_event_interruptible_deadline(wq, cond, deadline_ns)                        \
+	__wait_event(wq, cond, deadline_ns)
 
 // Sleep, in the state the caller set, until woken or until time_ns() reaches deadline_ns.
 // Returns true if the deadline has passed. Context: process context.
