@@ -117,6 +117,9 @@ void do_exit(int wait_status)
 	release_resources(t);
 	reap_deferred();
 
+	// From the moment the parent can see us as a zombie until our last switch, nothing may
+	// switch us out involuntarily: the parent could reap and free us in between.
+	preempt_disable();
 	flags = spin_lock_irqsave(&tasklist_lock);
 	reparent_children_locked(t);
 	t->exit_code = wait_status;
@@ -131,9 +134,7 @@ void do_exit(int wait_status)
 	}
 	spin_unlock_irqrestore(&tasklist_lock, flags);
 	task_notify_parent_waiters();
-	// A zombie is never runnable again: schedule() does not put it back on the queue.
-	schedule();
-	panic("zombie task %d ran again", t->pid);
+	schedule_final();
 }
 
 long sys_exit(int code)

@@ -92,7 +92,11 @@ static void context_switch(struct task *prev, struct task *next)
 	switch_to(prev, next);
 }
 
-void schedule(void)
+// Switch to the next runnable task. preempt says the switch is involuntary (the timer or a
+// wake-up asked for it): the task may be half-way into going to sleep (its state already
+// set, its wake-up condition not yet checked), so it stays runnable whatever its state,
+// and it goes to sleep only when it calls schedule() itself.
+static void __schedule(bool preempt)
 {
 	struct task *prev = current, *next;
 	uint64_t flags;
@@ -102,7 +106,7 @@ void schedule(void)
 		      prev->preempt_count, this_cpu()->irq_nesting);
 	flags = spin_lock_irqsave(&rq_lock);
 	this_cpu()->need_resched = false;
-	if (prev->state == TASK_RUNNING)
+	if (preempt || prev->state == TASK_RUNNING)
 		enqueue_locked(prev);
 	next = pick_next_locked();
 	next->slice_ticks = TIME_SLICE_TICKS;
@@ -110,6 +114,25 @@ void schedule(void)
 		context_switch(prev, next);
 	// Now running as prev again (possibly much later), or as a task resuming here.
 	spin_unlock_irqrestore(&rq_lock, flags);
+}
+
+void schedule(void)
+{
+	__schedule(false);
+}
+
+void schedule_final(void)
+{
+	struct task *t = current;
+
+	// Interrupts off first: with preemption about to be allowed again, nothing may switch
+	// the dying task out involuntarily (which would put it back on the run queue).
+	local_irq_disable();
+	assert(t->state == TASK_ZOMBIE || t->state == TASK_DEAD);
+	assert(t->preempt_count == 1);
+	t->preempt_count = 0;
+	__schedule(false);
+	panic("exited task %d ran again", t->pid);
 }
 
 // The first thing a new task runs (task_entry in switch.S): release the run-queue lock
@@ -123,16 +146,16 @@ void cond_resched(void)
 {
 	if (this_cpu()->need_resched && current->preempt_count == 0 && !in_interrupt() &&
 	    irqs_enabled())
-		schedule();
+		__schedule(true);
 }
 
 void preempt_schedule_irq(void)
 {
 	if (!this_cpu()->need_resched || current->preempt_count != 0)
 		return;
-	// schedule() runs with interrupts enabled between switches, as for any caller.
+	// __schedule() runs with interrupts enabled between switches, as for any caller.
 	local_irq_enable();
-	schedule();
+	__schedule(true);
 	local_irq_disable();
 }
 

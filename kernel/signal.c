@@ -557,7 +557,7 @@ void signal_wait_interruptible(void)
 // A system call interrupted by a signal: turn its -ERESTART* result into EINTR or a
 // restart (RIP back on the syscall instruction, RAX the call number again). act is the
 // handler about to run, NULL if none. Only system calls have orig_rax >= 0 (exceptions
-// set -1, interrupts ~vector). ERESTART_RESTARTBLOCK (there is no restart_syscall yet)
+// set -1, interrupts -1 too). ERESTART_RESTARTBLOCK (there is no restart_syscall yet)
 // becomes EINTR even without a handler.
 static void syscall_restart_fixup(struct pt_regs *regs, const struct sigaction *act)
 {

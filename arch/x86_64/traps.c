@@ -206,11 +206,18 @@ void trap_dispatch(struct pt_regs *regs, uint64_t vector)
 	// User code may have set RFLAGS.AC (popf); SMAP must be closed inside the kernel.
 	if (smap_enabled)
 		clac();
-	if (vector >= IRQ_BASE_VECTOR)
+	if (vector >= IRQ_BASE_VECTOR) {
+		// Not a system call: signal delivery must not try to restart anything.
+		regs->orig_rax = (uint64_t)-1;
 		irq_dispatch(regs, (int)vector);
-	else
+	} else {
 		exception_dispatch(regs, (int)vector);
+	}
 
+	// NMI, double fault and machine check run on IST stacks: no rescheduling or signal
+	// delivery there; pending work waits for the next ordinary entry.
+	if (vector == X86_TRAP_NMI || vector == X86_TRAP_DF || vector == X86_TRAP_MC)
+		return;
 	if (user_mode(regs)) {
 		exit_to_user_mode(regs);
 		return;

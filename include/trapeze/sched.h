@@ -42,6 +42,10 @@ void finish_wait(struct wait_queue *wq, struct wait_entry *e);
 bool signal_pending_current(void);
 
 void schedule(void);
+// The last switch of an exiting task, whose state is already TASK_ZOMBIE or TASK_DEAD and
+// which has held preemption off (preempt_disable) since it set that state: once it is
+// gone, its parent may free its stack. Never returns.
+__noreturn void schedule_final(void);
 
 // The sleep behind the wait_event macros: until cond holds (0), a signal arrives
 // (-ERESTARTSYS) or, if deadline_ns is not 0, time_ns() reaches it (-ETIMEDOUT).

@@ -9,7 +9,8 @@
 //	  rflags         |  by entry.S on syscall (rflags = r11, rip = rcx)
 //	  cs             |
 //	  rip           -+
-//	  orig_rax      error code for exceptions, ~vector for interrupts, the syscall number
+//	  orig_rax      the syscall number; -1 for exceptions and interrupts (the C code
+//	                reads the exception's error code from it first)
 //	  rax rbx rcx rdx rsi rdi rbp r8 ... r15   pushed by entry.S
 //	low addresses   <- struct pt_regs *regs
 //
@@ -22,7 +23,7 @@
 struct pt_regs {
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
 	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
-	uint64_t orig_rax; // syscall number, exception error code, or ~vector
+	uint64_t orig_rax; // syscall number, or -1 (exceptions, interrupts): nothing to restart
 	// The hardware interrupt frame.
 	uint64_t rip, cs, rflags, rsp, ss;
 };
