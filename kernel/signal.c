@@ -74,6 +74,65 @@ static int signal_exit_status(int sig)
 	return signal_default_action(sig) == SIGDEF_CORE ? sig | WAIT_CORE_FLAG : sig;
 }
 
+// --- the real-time signal queue ---
+
+struct signal_queued {
+	struct list_head link; // on signal_handlers.rt_queue
+	int sig;
+	struct signal_info info;
+};
+
+// Queue one more instance of a real-time signal that is already pending. Caller holds
+// sh->lock. Returns false when the queue is full (the instance is lost, as on Linux past
+// RLIMIT_SIGPENDING) or memory is short.
+static bool signal_rt_enqueue_locked(struct signal_handlers *sh, int sig,
+				     const struct signal_info *info)
+{
+	struct signal_queued *q;
+
+	if (sh->rt_queued >= SIGQUEUE_MAX)
+		return false;
+	q = kmalloc(sizeof(*q));
+	if (!q)
+		return false;
+	q->sig = sig;
+	q->info = *info;
+	list_add_tail(&q->link, &sh->rt_queue);
+	sh->rt_queued++;
+	return true;
+}
+
+// After sig was taken off: move its next queued instance into sh->info and say whether
+// there was one (the signal then stays pending). Caller holds sh->lock.
+static bool signal_rt_refill_locked(struct signal_handlers *sh, int sig)
+{
+	struct signal_queued *q;
+
+	list_for_each_entry(q, &sh->rt_queue, link) {
+		if (q->sig != sig)
+			continue;
+		sh->info[sig - 1] = q->info;
+		list_del(&q->link);
+		sh->rt_queued--;
+		kfree(q);
+		return true;
+	}
+	return false;
+}
+
+void signal_rt_flush(struct signal_handlers *sh, int sig)
+{
+	struct signal_queued *q, *tmp;
+
+	list_for_each_entry_safe(q, tmp, &sh->rt_queue, link) {
+		if (sig && q->sig != sig)
+			continue;
+		list_del(&q->link);
+		sh->rt_queued--;
+		kfree(q);
+	}
+}
+
 // --- signal_handlers ---
 
 struct signal_handlers *signal_handlers_alloc(void)
@@ -84,6 +143,7 @@ struct signal_handlers *signal_handlers_alloc(void)
 		return NULL;
 	spin_init(&sh->lock, "signal_handlers.lock");
 	sh->refs = 1;
+	list_init(&sh->rt_queue);
 	return sh;
 }
 
@@ -119,8 +179,10 @@ void signal_handlers_put(struct signal_handlers *sh)
 	flags = spin_lock_irqsave(&sh->lock);
 	refs = --sh->refs;
 	spin_unlock_irqrestore(&sh->lock, flags);
-	if (refs == 0)
+	if (refs == 0) {
+		signal_rt_flush(sh, 0);
 		kfree(sh);
+	}
 }
 
 // Install sh as the current task's table. Senders read task->sighand under sig_lock.
@@ -294,6 +356,8 @@ static void signal_queue_locked(struct task *t, int sig, const struct signal_inf
 		// A standard signal does not queue twice: the first one's details stay.
 		if (sh && !(t->sig_pending & bit))
 			sh->info[sig - 1] = *info;
+		else if (sh && sig >= SIGRTMIN)
+			signal_rt_enqueue_locked(sh, sig, info);
 		t->sig_pending |= bit;
 		queued = true;
 	}
@@ -505,6 +569,8 @@ static int signal_dequeue(struct sigaction *act, struct signal_info *info)
 			spin_lock(&sh->lock);
 			*act = sh->action[sig - 1];
 			*info = sh->info[sig - 1];
+			if (sig >= SIGRTMIN && signal_rt_refill_locked(sh, sig))
+				t->sig_pending |= SIG_BIT(sig);
 			if (act->sa_handler > SIG_IGN && (act->sa_flags & SA_RESETHAND))
 				sh->action[sig - 1].sa_handler = SIG_DFL;
 			if (act->sa_handler == SIG_DFL && (SIG_BIT(sig) & STOP_SIGNALS))
@@ -529,6 +595,8 @@ int signal_dequeue_set(uint64_t set, struct signal_info *info)
 		if (sh) {
 			spin_lock(&sh->lock);
 			*info = sh->info[sig - 1];
+			if (sig >= SIGRTMIN && signal_rt_refill_locked(sh, sig))
+				t->sig_pending |= SIG_BIT(sig);
 			spin_unlock(&sh->lock);
 		}
 	}

@@ -61,8 +61,10 @@ static int signal_action_set(int sig, const struct sigaction *act, struct sigact
 		sh->action[sig - 1].sa_flags &= SA_KNOWN;
 		sh->action[sig - 1].sa_mask &= ~SIG_UNBLOCKABLE;
 		// POSIX: making a pending signal ignored discards it.
-		if (signal_action_ignores(act, sig))
+		if (signal_action_ignores(act, sig)) {
 			t->sig_pending &= ~SIG_BIT(sig);
+			signal_rt_flush(sh, sig);
+		}
 	}
 	spin_unlock(&sh->lock);
 	spin_unlock_irqrestore(&t->sig_lock, flags);

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <trapeze/spinlock.h>
+#include <trapeze/list.h>
 #include <trapeze/types.h>
 #include <uapi/signal.h>
 
@@ -49,7 +50,18 @@ struct signal_handlers {
 	// Signals rt_sigtimedwait waits for: unblocked for the wait, but never discarded as
 	// ignored when sent (Linux's real_blocked).
 	uint64_t waiting;
+	// Real-time signals queue: instances sent while one is already pending wait here
+	// (struct signal_queued, oldest first), at most SIGQUEUE_MAX of them. Standard signals
+	// do not queue.
+	struct list_head rt_queue;
+	int rt_queued;
 };
+
+#define SIGQUEUE_MAX 1024
+
+// Drop queued real-time instances of sig (every signal when sig is 0). Caller holds
+// sh->lock, or holds the last reference.
+void signal_rt_flush(struct signal_handlers *sh, int sig);
 
 // --- sending (kernel/signal.c) ---
 
