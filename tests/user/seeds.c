@@ -13,6 +13,7 @@
 
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/sysinfo.h>
 #include <time.h>
 
 #define OUT_MAX 1024		// bytes of output kept from one program
@@ -21,6 +22,7 @@
 #define NOBODY_UID 65534	// RLIMIT_NPROC does not bind root: the loop runs as nobody
 #define REFORK_COUNT 50		// forks that must work after the loop is gone
 #define REFORK_GRACE_NS 3000000000L // time init gets to reap the loop's orphans
+#define LOOP_MIN_ZOMBIES 10	// the loop must have left at least this many exited children
 
 #ifndef PR_SET_CHILD_SUBREAPER
 #define PR_SET_CHILD_SUBREAPER 36
@@ -341,12 +343,19 @@ static pid_t fork_patiently(long grace_ns)
 static void test_fork_loop(void)
 {
 	struct program prog;
+	struct sysinfo before, during;
 	int subreaper = prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0;
 	int fd, status, reaped;
 	pid_t pid;
 
+	TAP_REQUIRE(sysinfo(&before) == 0);
 	fd = program_start(seed_loop_limited, &prog);
 	sleep_ns(LOOP_RUN_NS);
+	// The loop's children exit at once but stay as zombies: the task count shows them.
+	TAP_REQUIRE(sysinfo(&during) == 0);
+	tap_diag("tasks: %d before the loop, %d after %ld ms of it", before.procs, during.procs,
+		 LOOP_RUN_NS / 1000000);
+	TAP_CHECK(during.procs >= before.procs + LOOP_MIN_ZOMBIES);
 	TAP_CHECK_EQ(kill(prog.pid, SIGKILL), 0);
 	status = tap_wait(prog.pid);
 	TAP_CHECK(status != -1 && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
