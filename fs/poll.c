@@ -86,7 +86,7 @@ static int poll_pass(struct pollfd *fds, unsigned int nfds, struct poll_table *p
 static long do_poll(struct pollfd *fds, unsigned int nfds, int64_t timeout_ns)
 {
 	struct poll_table pt = { .max = nfds * POLL_QUEUES_PER_FD };
-	uint64_t deadline = timeout_ns > 0 ? time_ns() + (uint64_t)timeout_ns : 0;
+	uint64_t deadline = timeout_ns > 0 ? sched_deadline_ns((uint64_t)timeout_ns) : 0;
 	bool timed_out = false;
 	long ready;
 

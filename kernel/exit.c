@@ -23,6 +23,12 @@
 #include <asm/paging.h>
 #include <uapi/wait.h>
 
+// Accepted and meaningless with one task per process (Linux: do not wait for children of
+// other threads of the group). Not in uapi/wait.h yet.
+#ifndef __WNOTHREAD
+#define __WNOTHREAD 0x20000000
+#endif
+
 // Parents sleep here in wait4/waitid; every child state change wakes them all and each
 // re-scans its own children. child_events counts changes so no wake-up is lost.
 static DEFINE_WAIT_QUEUE(child_wait);
@@ -70,6 +76,9 @@ static int shell_status(int wait_status)
 }
 
 // Give t's children to init (tasklist_lock held). Zombies among them are init's to reap.
+// As on Linux, they will tell init of their exit with SIGCHLD, whatever exit signal their
+// clone() chose: init must not receive a signal of some other meaning (it powers off on
+// SIGUSR1) from a process that merely outlived its parent.
 static void reparent_children_locked(struct task *t)
 {
 	struct task *c, *tmp;
@@ -77,6 +86,7 @@ static void reparent_children_locked(struct task *t)
 	list_for_each_entry_safe(c, tmp, &t->children, sibling_link) {
 		list_del(&c->sibling_link);
 		c->parent = init_task;
+		c->exit_signal = SIGCHLD;
 		list_add_tail(&c->sibling_link, &init_task->children);
 	}
 }
@@ -241,7 +251,7 @@ long sys_wait4(pid_t pid, int __user *status, int options, void __user *rusage)
 	struct wait_result r;
 	pid_t found;
 
-	if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WALL | __WCLONE))
+	if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WALL | __WCLONE))
 		return -EINVAL;
 	if (pid == INT32_MIN)
 		return -ESRCH;
@@ -262,7 +272,8 @@ long sys_waitid(int idtype, int id, struct linux_siginfo __user *infop, int opti
 	struct linux_siginfo info = { 0 };
 	pid_t pid, found;
 
-	if (options & ~(WNOHANG | WEXITED | WSTOPPED | WCONTINUED | WNOWAIT | __WALL | __WCLONE))
+	if (options & ~(WNOHANG | WEXITED | WSTOPPED | WCONTINUED | WNOWAIT | __WNOTHREAD | __WALL |
+			__WCLONE))
 		return -EINVAL;
 	if (!(options & (WEXITED | WSTOPPED | WCONTINUED)))
 		return -EINVAL;

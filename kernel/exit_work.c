@@ -2,10 +2,12 @@
 // call, exception, interrupt): switch tasks if the scheduler asked, and deliver pending
 // signals. The loop re-checks with interrupts off so that nothing set in between is lost
 // on the way out (entry.S restores the user registers with interrupts off).
+#include <trapeze/mm.h>
 #include <trapeze/sched.h>
 #include <trapeze/signal.h>
 #include <trapeze/task.h>
 #include <asm/cpu.h>
+#include <asm/pt_regs.h>
 #include <asm/x86.h>
 
 void exit_to_user_mode(struct pt_regs *regs)
@@ -21,6 +23,15 @@ void exit_to_user_mode(struct pt_regs *regs)
 			// Each caught signal gets a frame; further ones nest on top, as on Linux.
 			local_irq_enable();
 			signal_deliver_pending(regs);
+			continue;
+		}
+		if (regs->rip >= USER_END) {
+			// A signal handler's address is whatever rt_sigaction was given; IRETQ to a
+			// non-canonical RIP would fault in ring 0, a kernel panic. Make it the user's
+			// fault instead, as Linux does (its bad-IRET fixup): SIGSEGV, or death if
+			// that cannot be handled either.
+			local_irq_enable();
+			signal_force_fault(SIGSEGV, SI_KERNEL, 0);
 			continue;
 		}
 		return;

@@ -8,8 +8,8 @@
 // copy, its signal handlers a copy.
 //
 // Supported clone flags: exactly what libc fork/vfork/posix_spawn/system use. Anything
-// else (threads: CLONE_THREAD, CLONE_SIGHAND, CLONE_FILES, CLONE_FS...) returns -EINVAL
-// rather than half-working.
+// else (threads: CLONE_THREAD, CLONE_SIGHAND, CLONE_FILES, CLONE_FS..., and CLONE_VM
+// without CLONE_VFORK) returns -EINVAL rather than half-working.
 #include <trapeze/err.h>
 #include <trapeze/exec.h>
 #include <trapeze/sched.h>
@@ -50,23 +50,26 @@ static DEFINE_WAIT_QUEUE(vfork_wait);
 
 void vfork_release(struct task *child)
 {
-	if (!child->vfork_parent)
+	bool *done = child->vfork_done;
+
+	if (!done)
 		return;
-	child->vfork_parent = NULL;
-	__atomic_store_n(&child->vfork_done, true, __ATOMIC_SEQ_CST);
+	child->vfork_done = NULL;
+	// The parent's frame may be gone as soon as it sees this: no use of done after it.
+	__atomic_store_n(done, true, __ATOMIC_SEQ_CST);
 	wake_up(&vfork_wait);
 }
 
-// Sleep (not interruptible: the child uses our memory) until the child execs or exits.
-// The child cannot be reaped meanwhile: we are its parent and we are here.
-static void vfork_wait_for(struct task *child)
+// Sleep (not interruptible: the child uses our memory) until the child execs or exits and
+// sets *done. Only the flag is read, never the child, which may be freed by then.
+static void vfork_wait_for(bool *done)
 {
 	struct wait_entry e = { LIST_HEAD_INIT(e.link), NULL };
 
 	for (;;) {
 		prepare_to_wait(&vfork_wait, &e);
-		current->state = TASK_UNINTERRUPTIBLE;
-		if (__atomic_load_n(&child->vfork_done, __ATOMIC_SEQ_CST))
+		set_current_state(TASK_UNINTERRUPTIBLE);
+		if (__atomic_load_n(done, __ATOMIC_SEQ_CST))
 			break;
 		schedule();
 	}
@@ -93,6 +96,7 @@ static int copy_process_state(struct task *child, unsigned long flags)
 	return 0;
 }
 
+// task_free() drops the signal handlers itself (it frees reaped tasks too).
 static void release_copied(struct task *child)
 {
 	if (child->mm)
@@ -101,8 +105,6 @@ static void release_copied(struct task *child)
 		files_put(child->files);
 	if (child->fs)
 		fs_context_put(child->fs);
-	if (child->sighand)
-		signal_handlers_put(child->sighand);
 	task_free(child);
 }
 
@@ -140,14 +142,13 @@ static void attach_child(struct task *child, unsigned long flags)
 	child->sid = parent->sid;
 	list_add_tail(&child->sibling_link, &parent->children);
 	spin_unlock_irqrestore(&tasklist_lock, irq);
-	if (flags & CLONE_VFORK)
-		child->vfork_parent = parent;
 	task_start(child);
 }
 
 static long do_clone(const struct clone_args_k *args)
 {
 	unsigned long flags = args->flags;
+	bool vfork_done = false;
 	struct task *child;
 	pid_t pid;
 	int err;
@@ -156,10 +157,17 @@ static long do_clone(const struct clone_args_k *args)
 		return -EINVAL;
 	if ((flags & CSIGNAL) >= NSIG + 1)
 		return -EINVAL;
+	// Two running tasks on one mm could deadlock on mm->lock against an i_mutex (see
+	// lockorder.h); a vfork parent sleeps while its child runs, anything else is a thread.
+	if ((flags & CLONE_VM) && !(flags & CLONE_VFORK))
+		return -EINVAL;
+	// Loading a non-canonical FS base would fault in the kernel at the child's first switch.
+	if ((flags & CLONE_SETTLS) && args->tls >= USER_END)
+		return -EPERM;
 	child = task_create(current->comm, fork_child_start,
 			    (flags & CLONE_CHILD_SETTID) ? (void *)args->child_tid : NULL);
-	if (!child)
-		return -EAGAIN;
+	if (IS_ERR(child))
+		return PTR_ERR(child);
 	err = copy_process_state(child, flags);
 	if (err) {
 		release_copied(child);
@@ -169,14 +177,15 @@ static long do_clone(const struct clone_args_k *args)
 	pid = child->pid;
 	if (flags & CLONE_CHILD_CLEARTID)
 		child->clear_child_tid = (uint64_t)args->child_tid;
-	if ((flags & CLONE_PARENT_SETTID) && put_user(pid, args->parent_tid)) {
-		release_copied(child);
-		return -EFAULT;
-	}
+	// As on Linux, a bad pointer here does not undo the fork: the child exists either way.
+	if (flags & CLONE_PARENT_SETTID)
+		put_user(pid, args->parent_tid);
+	if (flags & CLONE_VFORK)
+		child->vfork_done = &vfork_done;
 	attach_child(child, flags);
 	if (flags & CLONE_VFORK) {
 		// The parent's memory is the child's until it execs or exits.
-		vfork_wait_for(child);
+		vfork_wait_for(&vfork_done);
 	}
 	return pid;
 }

@@ -2,6 +2,7 @@
 // the ones before it (see docs/boot.md); the boot task becomes the idle task at the end.
 #include <trapeze/boot.h>
 #include <trapeze/cmdline.h>
+#include <trapeze/err.h>
 #include <trapeze/ktest.h>
 #include <trapeze/kmalloc.h>
 #include <trapeze/page_alloc.h>
@@ -106,8 +107,8 @@ void kernel_main(uint32_t magic, uint32_t mbi_phys)
 	}
 
 	init_task = task_create("init", init_task_main, NULL);
-	if (!init_task)
-		panic("cannot create the init task");
+	if (IS_ERR(init_task))
+		panic("cannot create the init task: error %ld", PTR_ERR(init_task));
 	task_start(init_task);
 	idle_loop();
 }

@@ -37,7 +37,9 @@ void mutex_lock(struct mutex *m)
 	might_sleep();
 	while (!mutex_trylock(m)) {
 		prepare_to_wait(&m->waiters, &we);
-		current->state = TASK_UNINTERRUPTIBLE;
+		// Ordered before the owner check: an unlock that the check misses must find us
+		// asleep and wake us.
+		set_current_state(TASK_UNINTERRUPTIBLE);
 		if (READ_ONCE(m->owner))
 			schedule();
 		finish_wait(&m->waiters, &we);

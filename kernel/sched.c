@@ -219,9 +219,16 @@ void set_current_state(enum task_state state)
 	__atomic_store_n(&current->state, state, __ATOMIC_SEQ_CST);
 }
 
+uint64_t sched_deadline_ns(uint64_t ns)
+{
+	uint64_t now = time_ns();
+
+	return ns > UINT64_MAX - now ? UINT64_MAX : now + ns;
+}
+
 int sleep_ns(uint64_t ns, uint64_t *left_ns)
 {
-	uint64_t deadline = time_ns() + ns, now;
+	uint64_t deadline = sched_deadline_ns(ns), now;
 
 	might_sleep();
 	for (;;) {

@@ -23,9 +23,13 @@ long sys_gettid(void)
 
 long sys_getppid(void)
 {
+	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
 	struct task *p = current->parent;
+	pid_t ppid = p ? p->tgid : 0;
 
-	return p ? p->tgid : 0;
+	// Under the lock: the parent may exit (and be freed) meanwhile, reparenting us.
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	return ppid;
 }
 
 // Credentials: one user, root. Changing to root is allowed, anything else is EPERM.
@@ -195,6 +199,10 @@ long sys_getrandom(void __user *buf, size_t len, unsigned int flags)
 	while (done < len) {
 		size_t n = MIN(len - done, sizeof(chunk));
 
+		// A large request stops for a signal with what it has, as on Linux, so that
+		// even a 2 GiB one can be killed.
+		if (done && signal_pending_current())
+			break;
 		get_random_bytes(chunk, n);
 		if (copy_to_user((uint8_t __user *)buf + done, chunk, n))
 			return done ? (long)done : -EFAULT;

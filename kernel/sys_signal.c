@@ -355,7 +355,7 @@ void signal_alarm_set(uint64_t value_ns, uint64_t interval_ns, uint64_t *old_val
 
 	*old_value_ns = t->alarm_at_ns > now ? t->alarm_at_ns - now : 0;
 	*old_interval_ns = t->alarm_interval_ns;
-	t->alarm_at_ns = value_ns ? now + value_ns : 0;
+	t->alarm_at_ns = value_ns ? (now + value_ns < now ? UINT64_MAX : now + value_ns) : 0;
 	t->alarm_interval_ns = value_ns ? interval_ns : 0;
 	if (value_ns)
 		alarm_next_lower(t->alarm_at_ns);

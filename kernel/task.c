@@ -7,7 +7,9 @@
 //
 // Lock: tasklist_lock protects task_list, pids, the parent/children links and process
 // groups. Lock order: tasklist_lock before rq_lock and before any task's sig_lock.
+#include <trapeze/err.h>
 #include <trapeze/kmalloc.h>
+#include <trapeze/mutex.h>
 #include <trapeze/page_alloc.h>
 #include <trapeze/panic.h>
 #include <trapeze/sched.h>
@@ -33,6 +35,11 @@ struct task *init_task;
 
 static DEFINE_SPINLOCK(kstack_lock);
 static uint8_t kstack_slot_used[KSTACK_SLOTS]; // under kstack_lock
+// Held while mapping a stack: the page table for an empty 2 MiB stretch of the area is made
+// on first use, and two tasks making it at once (the page allocation between the check and
+// the store is a preemption point) would each install their own, the later one unmapping
+// the earlier one's stack.
+static DEFINE_MUTEX(kstack_map_mutex);
 static int nr_tasks;                           // under tasklist_lock
 static pid_t last_pid;                         // under tasklist_lock
 
@@ -54,6 +61,7 @@ static uintptr_t kstack_alloc(void)
 	if (slot < 0)
 		return 0;
 	base = KSTACK_AREA_BASE + (uintptr_t)slot * KSTACK_SLOT_SIZE + PAGE_SIZE;
+	mutex_lock(&kstack_map_mutex);
 	for (int i = 0; i < (int)KSTACK_PAGES; i++) {
 		struct page *p = page_alloc(0, 0);
 
@@ -64,10 +72,14 @@ static uintptr_t kstack_alloc(void)
 			while (i-- > 0)
 				page_put(phys_to_page(pgtable_unmap(kernel_pml4, base + i * PAGE_SIZE) &
 						      PTE_ADDR_MASK));
+			mutex_unlock(&kstack_map_mutex);
+			flags = spin_lock_irqsave(&kstack_lock);
 			kstack_slot_used[slot] = 0;
+			spin_unlock_irqrestore(&kstack_lock, flags);
 			return 0;
 		}
 	}
+	mutex_unlock(&kstack_map_mutex);
 	return base + KSTACK_SIZE;
 }
 
@@ -132,9 +144,10 @@ struct task *task_create(const char *name, void (*fn)(void *), void *arg)
 {
 	struct task *t = kzalloc(sizeof(*t));
 	uint64_t flags;
+	int err = -ENOMEM;
 
 	if (!t)
-		return NULL;
+		return ERR_PTR(-ENOMEM);
 	t->kstack_top = kstack_alloc();
 	if (!t->kstack_top)
 		goto free_task;
@@ -160,6 +173,7 @@ struct task *task_create(const char *name, void (*fn)(void *), void *arg)
 	flags = spin_lock_irqsave(&tasklist_lock);
 	if (nr_tasks >= TASK_LIMIT || (t->pid = pid_alloc_locked()) < 0) {
 		spin_unlock_irqrestore(&tasklist_lock, flags);
+		err = -EAGAIN;
 		goto free_fpu;
 	}
 	t->tgid = t->pid;
@@ -174,7 +188,7 @@ free_kstack:
 	kstack_free(t->kstack_top);
 free_task:
 	kfree(t);
-	return NULL;
+	return ERR_PTR(err);
 }
 
 // Free what is left of a reaped task. Context: the reaper (never t itself).
@@ -219,7 +233,7 @@ struct task *kthread_create(const char *name, void (*fn)(void *), void *arg)
 	start->fn = fn;
 	start->arg = arg;
 	t = task_create(name, kthread_main, start);
-	if (!t) {
+	if (IS_ERR(t)) {
 		kfree(start);
 		return NULL;
 	}

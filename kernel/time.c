@@ -114,7 +114,12 @@ static int timespec_from_user(const struct linux_timespec __user *u, uint64_t *n
 		return -EFAULT;
 	if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= (int64_t)NSEC_PER_SEC)
 		return -EINVAL;
-	*ns = (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+	// Past about 292 years the nanoseconds would not fit: clamp, as Linux does (KTIME_MAX),
+	// rather than wrap around into a short sleep.
+	if (ts.tv_sec >= (INT64_MAX - ts.tv_nsec) / (int64_t)NSEC_PER_SEC)
+		*ns = INT64_MAX;
+	else
+		*ns = (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 	return 0;
 }
 
@@ -161,8 +166,10 @@ long sys_clock_nanosleep(int clock, int flags, const struct linux_timespec __use
 	if (flags & TIMER_ABSTIME) {
 		if (ns <= now)
 			return 0;
-		// An absolute sleep has no remainder to report.
-		return sleep_ns(ns - now, NULL) ? -EINTR : 0;
+		// An absolute sleep has no remainder to report, and the same call restarted
+		// sleeps exactly the rest: EINTR only if a handler ran (a stop and SIGCONT, or
+		// a signal with no handler, restart it), as on Linux.
+		return sleep_ns(ns - now, NULL) ? -ERESTARTNOHAND : 0;
 	}
 	return sleep_relative(ns, rem);
 }

@@ -10,8 +10,15 @@
  *  - isr_stub_N: IDT vector N. The CPU has switched to the task's kernel stack (TSS.RSP0)
  *    if it came from user mode, or to an IST stack for NMI/#DF/#MC, and pushed SS, RSP,
  *    RFLAGS, CS, RIP and, for some exceptions, an error code.
+ *
+ * GS: user code owns the GS base while it runs; every entry from user mode swaps in the
+ * kernel's (swapgs) before C code runs, every exit swaps back. isr_common decides by the
+ * saved CS. NMI, #DF and #MC (paranoid_common) cannot: they may interrupt the kernel in
+ * the few instructions where GS still holds the user's base (syscall_entry before its
+ * swapgs, the exits after theirs), so they read the GS base MSR instead.
  */
 #include <asm/cpu.h>
+#include <asm/msr.h>
 #include <asm/pt_regs.h>
 #include <asm/segment.h>
 
@@ -115,6 +122,45 @@ return_via_iret:
 	swapgs
 2:	iretq
 
+/*
+ * The IST vectors: NMI, double fault, machine check. Kernel GS bases are upper-half
+ * addresses (negative); a user one never is (arch_prctl refuses them), so the sign of the
+ * GS base says whether to swapgs, and rbx remembers it for the way out (rbx and r12 are
+ * callee-saved, so they survive the C call; POP_GPRS restores the interrupted values).
+ * No exit work here: trap_dispatch returns at once for these vectors.
+ */
+.macro PARANOID_STUB vector, has_error_code
+	.balign 16
+isr_stub_\vector:
+	.if \has_error_code == 0
+	pushq $0				/* pt_regs.orig_rax (no error code) */
+	.endif
+	pushq $\vector				/* replaced by rax in paranoid_common */
+	jmp paranoid_common
+.endm
+
+paranoid_common:
+	xchgq %rax, (%rsp)			/* rax = vector; pt_regs.rax = interrupted rax */
+	PUSH_GPRS_AFTER_RAX
+	cld
+	movq %rax, %r12				/* r12 = vector, across rdmsr */
+	movl $MSR_GS_BASE, %ecx
+	rdmsr					/* edx = high half of the GS base */
+	xorl %ebx, %ebx				/* rbx = 0: GS is the kernel's, leave it */
+	testl %edx, %edx
+	js 1f
+	swapgs					/* GS was the user's: take the kernel's */
+	movl $1, %ebx				/* rbx = 1: give it back on the way out */
+1:	movq %rsp, %rdi				/* trap_dispatch(regs, vector) */
+	movq %r12, %rsi
+	call trap_dispatch
+	testl %ebx, %ebx
+	jz 2f
+	swapgs
+2:	POP_GPRS
+	addq $8, %rsp				/* skip orig_rax */
+	iretq
+
 /* The table of exception stub addresses (vectors 0-31), read by idt.c. */
 	.section .rodata
 	.balign 8
@@ -144,13 +190,13 @@ irq_stubs:
 /* Exceptions 8, 10-14, 17, 21, 29 and 30 push an error code (SDM vol. 3, table 6-1). */
 ISR_STUB 0, 0
 ISR_STUB 1, 0
-ISR_STUB 2, 0
+PARANOID_STUB 2, 0
 ISR_STUB 3, 0
 ISR_STUB 4, 0
 ISR_STUB 5, 0
 ISR_STUB 6, 0
 ISR_STUB 7, 0
-ISR_STUB 8, 1
+PARANOID_STUB 8, 1
 ISR_STUB 9, 0
 ISR_STUB 10, 1
 ISR_STUB 11, 1
@@ -160,7 +206,7 @@ ISR_STUB 14, 1
 ISR_STUB 15, 0
 ISR_STUB 16, 0
 ISR_STUB 17, 1
-ISR_STUB 18, 0
+PARANOID_STUB 18, 0
 ISR_STUB 19, 0
 ISR_STUB 20, 0
 ISR_STUB 21, 1

@@ -1,4 +1,5 @@
 // Starting a fresh user context (execve) and the per-task CPU state behind it.
+#include <trapeze/sched.h>
 #include <trapeze/string.h>
 #include <trapeze/task.h>
 #include <trapeze/uaccess.h>
@@ -25,8 +26,12 @@ void arch_setup_user_regs(struct pt_regs *regs, uintptr_t entry, uintptr_t sp)
 	t->gs_base = 0;
 	wrmsr(MSR_FS_BASE, 0);
 	wrmsr(MSR_KERNEL_GS_BASE, 0);
+	// A switch between the two steps would save the old program's registers over the
+	// clean state, and the new program would start with them.
+	preempt_disable();
 	fpu_init_state(t->fpu_state);
 	fpu_restore(t->fpu_state);
+	preempt_enable();
 }
 
 #define ARCH_SET_GS 0x1001

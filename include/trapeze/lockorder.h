@@ -6,6 +6,7 @@
 //	rename_mutex (fs/rename.c)
 //	  -> directory inode i_mutex, parent before child (fs/)
 //	  -> file inode i_mutex, then f_pos_lock (fs/)
+//	kstack_map_mutex (kernel/task.c): held only around mapping a new kernel stack.
 //	mm->lock (mm/mm.c) is taken by page faults, which may come from a user copy made
 //	  while an i_mutex is held (read into a user buffer), and a file-backed fault reads the
 //	  file under mm->lock. The two orders can only meet in tasks sharing one mm; with no

@@ -84,6 +84,8 @@ __noreturn void schedule_final(void);
 bool schedule_timeout(uint64_t deadline_ns);
 // Set the current task's state with a full barrier, before re-checking a wake-up condition.
 void set_current_state(enum task_state state);
+// The time_ns() deadline ns nanoseconds from now; UINT64_MAX (never) if that overflows.
+uint64_t sched_deadline_ns(uint64_t ns);
 // Sleep for at least ns nanoseconds; returns 0, or -ERESTARTSYS (with the time left in
 // *left_ns if not NULL) when a signal woke the task early.
 int sleep_ns(uint64_t ns, uint64_t *left_ns);

@@ -84,8 +84,10 @@ struct task {
 	// Thread-library hooks (set_tid_address, CLONE_CHILD_CLEARTID).
 	uint64_t clear_child_tid;
 	uint64_t robust_list, robust_list_len;
-	struct task *vfork_parent; // woken when this child execs or exits (CLONE_VFORK)
-	bool vfork_done;
+	// CLONE_VFORK: the waiting parent's flag, set (and the pointer cleared) when this child
+	// execs or exits. It lives in the parent's stack frame, not here: a child whose parent
+	// ignores SIGCHLD may be freed by anyone once it exits, before the parent looks.
+	bool *vfork_done;
 
 	// Job control reports for wait4/waitid, under tasklist_lock: set when the task
 	// stops or continues, cleared when the parent collects the report.
@@ -110,7 +112,7 @@ extern struct task *init_task;     // pid 1, the reaper of orphans
 
 // Create a kernel task that runs fn(arg) on its own kernel stack, not yet runnable.
 // When fn returns, the task leaves for user mode through the pt_regs at its stack top.
-// NULL when out of memory or over the task limit.
+// ERR_PTR(-ENOMEM) when out of memory, ERR_PTR(-EAGAIN) over the task limit or out of pids.
 struct task *task_create(const char *name, void (*fn)(void *), void *arg);
 // A kernel thread running fn(arg), already runnable; it exits when fn returns.
 // NULL when out of memory or over the task limit.

@@ -19,6 +19,7 @@ void irq_stack_call(void (*fn)(void *), void *arg, uintptr_t stack_top);
 // idt.c / traps.c
 bool irq_call_handler(struct pt_regs *regs, int vector);
 void trap_dispatch(struct pt_regs *regs, uint64_t vector);
+extern uint64_t nmi_count; // NMIs taken (each is also logged)
 
 // cpu.c
 extern bool smap_enabled;
