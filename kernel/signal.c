@@ -625,8 +625,10 @@ void signal_wait_interruptible(void)
 // A system call interrupted by a signal: turn its -ERESTART* result into EINTR or a
 // restart (RIP back on the syscall instruction, RAX the call number again). act is the
 // handler about to run, NULL if none. Only system calls have orig_rax >= 0 (exceptions
-// set -1, interrupts -1 too). ERESTART_RESTARTBLOCK (there is no restart_syscall yet)
-// becomes EINTR even without a handler.
+// set -1, interrupts -1 too). ERESTART_RESTARTBLOCK restarts as restart_syscall (which
+// resumes from task->restart) when no handler runs, and becomes EINTR when one does.
+#define NR_restart_syscall 219
+
 static void syscall_restart_fixup(struct pt_regs *regs, const struct sigaction *act)
 {
 	bool restart;
@@ -644,6 +646,11 @@ static void syscall_restart_fixup(struct pt_regs *regs, const struct sigaction *
 		restart = !act;
 		break;
 	case -ERESTART_RESTARTBLOCK:
+		if (!act) {
+			regs->rax = NR_restart_syscall;
+			regs->rip -= SYSCALL_INSN_LEN;
+			return;
+		}
 		restart = false;
 		break;
 	default:

@@ -9,6 +9,8 @@
 
 #define NSEC_PER_SEC 1000000000ULL
 
+static long restart_sleep(void);
+
 #define CLOCK_REALTIME 0
 #define CLOCK_MONOTONIC 1
 #define CLOCK_PROCESS_CPUTIME_ID 2
@@ -126,17 +128,45 @@ static int timespec_from_user(const struct linux_timespec __user *u, uint64_t *n
 // A sleep cut short by a signal reports the time left and returns -EINTR (Linux restarts
 // nanosleep through restart_syscall; reporting EINTR with the remainder is what a handler
 // sees either way).
-static long sleep_relative(uint64_t ns, struct linux_timespec __user *rem)
+// Sleep until the monotonic deadline. Interrupted by a signal, it reports the time left
+// in *rem and returns -ERESTART_RESTARTBLOCK: if a handler runs, the caller sees EINTR;
+// if not (a stop and continue, an ignored signal), the sleep resumes through
+// restart_syscall for the time that is left, as on Linux.
+static long sleep_until(uint64_t deadline, struct linux_timespec __user *rem)
 {
-	uint64_t left = 0;
+	uint64_t now = time_ns();
 	struct linux_timespec r;
 
-	if (sleep_ns(ns, &left) == 0)
+	if (now >= deadline || sleep_ns(deadline - now, NULL) == 0)
 		return 0;
-	r = ns_to_timespec(left);
+	now = time_ns();
+	r = ns_to_timespec(deadline > now ? deadline - now : 0);
 	if (rem && copy_to_user(rem, &r, sizeof(r)))
 		return -EFAULT;
-	return -EINTR;
+	current->restart.deadline_ns = deadline;
+	current->restart.rem = (uint64_t)rem;
+	current->restart.fn = restart_sleep;
+	return -ERESTART_RESTARTBLOCK;
+}
+
+static long restart_sleep(void)
+{
+	return sleep_until(current->restart.deadline_ns,
+			   (struct linux_timespec __user *)current->restart.rem);
+}
+
+static long sleep_relative(uint64_t ns, struct linux_timespec __user *rem)
+{
+	return sleep_until(sched_deadline_ns(ns), rem);
+}
+
+// restart_syscall(2): continue the system call that the signal code turned into it.
+long sys_restart_syscall(void)
+{
+	long (*fn)(void) = current->restart.fn;
+
+	current->restart.fn = NULL;
+	return fn ? fn() : -EINTR;
 }
 
 long sys_nanosleep(const struct linux_timespec __user *req, struct linux_timespec __user *rem)

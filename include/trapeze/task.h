@@ -95,6 +95,14 @@ struct task {
 	bool stop_report;         // WUNTRACED report pending
 	bool continue_report;     // WCONTINUED report pending
 
+	// restart_syscall(2): how to resume a system call that returned
+	// -ERESTART_RESTARTBLOCK when no handler ran (a sleep's deadline, say).
+	struct {
+		long (*fn)(void);
+		uint64_t deadline_ns;
+		uint64_t rem; // user pointer for the time left
+	} restart;
+
 	// Accounting.
 	uint64_t start_ns;
 	uint64_t utime_ticks, stime_ticks;
