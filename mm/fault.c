@@ -1,62 +1,39 @@
 // Demand paging: the page-fault resolver and the page filling it shares with MAP_POPULATE
-// and exec. A page arrives on first touch: zeroed for anonymous areas, read from the file
-// for file-backed (private) areas, with the bytes past the VMA's file_limit zeroed (the
-// .bss part of a program segment's last file page). Private file pages are private
-// copies from the start, so writing to them needs no copy-on-write.
+// and exec. A page arrives on first touch: zeroed for anonymous areas, the file's page or a
+// private copy of it for file-backed areas (mm/filemap.c). A write to a copy-on-write
+// entry copies the page (mm/cow.c). When memory runs out, mm_fault drops the mm lock and
+// lets the OOM killer (mm/oom.c) free some before retrying.
 //
-// Context: process context, interrupts on. Everything here runs under the mm lock,
-// which sleeps: kernel_read may sleep while the VMA it serves stays put.
+// Context: process context, interrupts on. The resolving runs under the mm lock, which
+// sleeps: a file fault may wait for the file's i_mutex while the VMA it serves stays put.
 #include <trapeze/page_alloc.h>
 #include <trapeze/sched.h>
 #include <trapeze/string.h>
-#include <trapeze/vfs.h>
 #include <trapeze/vm.h>
 
-// Fill buf with the page at va of vma's file, zeroing what the file does not cover.
-// -EIO when the page lies wholly past the end of the file (SIGBUS) or the read fails.
-static int vma_read_page(const struct vma *vma, uintptr_t va, char *buf)
+// A zeroed page for an anonymous area.
+static int anon_fault(struct mm *mm, struct vma *vma, uintptr_t va)
 {
-	off_t off = vma->file_off + (off_t)(va - vma->start);
-	size_t want = 0, got = 0;
+	struct page *page = vm_page_alloc(PAF_ZERO);
+	int err;
 
-	if (off < vma->file_limit)
-		want = (size_t)MIN((off_t)PAGE_SIZE, vma->file_limit - off);
-	while (got < want) {
-		ssize_t n = kernel_read(vma->file, buf + got, want - got, off + (off_t)got);
-
-		if (n < 0)
-			return -EIO;
-		if (n == 0)
-			break;
-		got += (size_t)n;
+	if (!page)
+		return -ENOMEM;
+	err = vm_pte_set(mm, va, vma_pte_make(vma, page_to_phys(page), false));
+	if (err) {
+		page_put(page);
+		return err;
 	}
-	if (want && got == 0)
-		return -EIO;
-	memset(buf + got, 0, PAGE_SIZE - got);
+	mm->rss++;
 	return 0;
 }
 
-int vm_page_fill(struct mm *mm, struct vma *vma, uintptr_t va)
+int vm_page_fill(struct mm *mm, struct vma *vma, uintptr_t va, bool write)
 {
-	struct page *page = page_alloc(0, vma->file ? 0 : PAF_ZERO);
-	int err;
-
 	mm_assert_locked(mm);
-	if (!page)
-		return -ENOMEM;
-	if (vma->file) {
-		err = vma_read_page(vma, va, page_to_virt(page));
-		if (err)
-			goto put_page;
-	}
-	err = vm_pte_set(mm, va, page_to_phys(page) | vma_pte_flags(vma));
-	if (err)
-		goto put_page;
-	mm->rss++;
-	return 0;
-put_page:
-	page_put(page);
-	return err;
+	if (vma->file)
+		return filemap_fault(mm, vma, va, write);
+	return anon_fault(mm, vma, va);
 }
 
 int vma_grow_down(struct mm *mm, struct vma *vma, uintptr_t addr)
@@ -104,9 +81,12 @@ static bool pte_permits(pte_t pte, uint64_t error_code)
 static int fault_page(struct mm *mm, struct vma *vma, uintptr_t va, uint64_t error_code)
 {
 	pte_t *pte = pgtable_walk(mm->pml4, va, false);
+	bool write = error_code & PFERR_WRITE;
 
 	if (!pte || !pte_has_page(*pte))
-		return vm_page_fill(mm, vma, va);
+		return vm_page_fill(mm, vma, va, write);
+	if (write && (*pte & PTE_COW))
+		return cow_fault(mm, vma, va, pte);
 	if (pte_permits(*pte, error_code)) {
 		// Another thread mapped the page while we waited for the lock, or the TLB
 		// was stale: just retry. But a kernel-mode protection fault on a page that
@@ -116,12 +96,29 @@ static int fault_page(struct mm *mm, struct vma *vma, uintptr_t va, uint64_t err
 		return 0;
 	}
 	// The entry lags behind its VMA's protection: bring it up to date.
-	return vm_pte_set(mm, va, (*pte & PTE_ADDR_MASK) | vma_pte_flags(vma));
+	return vm_pte_set(mm, va, vma_pte_make(vma, *pte & PTE_ADDR_MASK, *pte & PTE_COW));
+}
+
+static int mm_fault_locked(struct mm *mm, uintptr_t addr, uint64_t error_code)
+{
+	struct vma *vma = vma_find(&mm->vmas, addr);
+	int err;
+
+	if (!vma)
+		return -EFAULT;
+	if (addr < vma->start) {
+		err = vma_grow_down(mm, vma, addr);
+		if (err)
+			return err;
+	}
+	if (!vma_permits(vma, error_code))
+		return -EACCES;
+	return fault_page(mm, vma, addr & PAGE_MASK, error_code);
 }
 
 int mm_fault(struct mm *mm, uintptr_t addr, uint64_t error_code)
 {
-	struct vma *vma;
+	unsigned int attempt = 0;
 	int ret;
 
 	if (!mm || addr >= VM_USER_TOP || (error_code & PFERR_RSVD))
@@ -129,19 +126,26 @@ int mm_fault(struct mm *mm, uintptr_t addr, uint64_t error_code)
 	// The kernel never executes user pages (SMEP enforces it where present).
 	if ((error_code & PFERR_INSTR) && !(error_code & PFERR_USER))
 		return -EFAULT;
-	mm_lock(mm);
-	vma = vma_find(&mm->vmas, addr);
-	if (!vma)
-		ret = -EFAULT;
-	else if (addr < vma->start)
-		ret = vma_grow_down(mm, vma, addr);
-	else
-		ret = 0;
-	if (!ret)
-		ret = vma_permits(vma, error_code) ?
-			      fault_page(mm, vma, addr & PAGE_MASK, error_code) : -EACCES;
-	mm_unlock(mm);
+	// Out of memory: the OOM killer runs without the mm lock (the victim may need it to
+	// exit, it may even be a task sharing this mm), then the whole fault starts over.
+	do {
+		mm_lock(mm);
+		ret = mm_fault_locked(mm, addr, error_code);
+		mm_unlock(mm);
+	} while (ret == -ENOMEM && oom_kill_or_wait(attempt++) == 0);
 	return ret;
+}
+
+// Make the page at va of v present, as a write would when write.
+static int populate_page(struct mm *mm, struct vma *v, uintptr_t va, bool write)
+{
+	pte_t *pte = pgtable_walk(mm->pml4, va, false);
+
+	if (!pte || !pte_has_page(*pte))
+		return vm_page_fill(mm, v, va, write);
+	if (write && (*pte & PTE_COW))
+		return cow_fault(mm, v, va, pte);
+	return 0;
 }
 
 int vm_populate(struct mm *mm, uintptr_t start, uintptr_t end)
@@ -150,15 +154,12 @@ int vm_populate(struct mm *mm, uintptr_t start, uintptr_t end)
 
 	mm_assert_locked(mm);
 	for (v = vma_find(&mm->vmas, start); v && v->start < end; v = vma_next(&mm->vmas, v)) {
+		bool write = (v->flags & (VM_WRITE | VM_SHARED)) == VM_WRITE;
 		uintptr_t va;
 
 		for (va = MAX(start, v->start); va < MIN(end, v->end); va += PAGE_SIZE) {
-			pte_t *pte = pgtable_walk(mm->pml4, va, false);
-			int err;
+			int err = populate_page(mm, v, va, write);
 
-			if (pte && pte_has_page(*pte))
-				continue;
-			err = vm_page_fill(mm, v, va);
 			if (err)
 				return err;
 		}
@@ -181,13 +182,10 @@ int vm_page_kaddr(struct mm *mm, uintptr_t va, void **kva)
 		if (err)
 			return err;
 	}
+	err = populate_page(mm, vma, page_va, true);
+	if (err)
+		return err;
 	pte = pgtable_walk(mm->pml4, page_va, false);
-	if (!pte || !pte_has_page(*pte)) {
-		err = vm_page_fill(mm, vma, page_va);
-		if (err)
-			return err;
-		pte = pgtable_walk(mm->pml4, page_va, false);
-	}
 	*kva = (char *)phys_to_virt(*pte & PTE_ADDR_MASK) + (va & ~PAGE_MASK);
 	return 0;
 }

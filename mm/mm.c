@@ -1,9 +1,10 @@
 // Address spaces: creating, copying (fork), loading and freeing a struct mm, its sleeping
 // lock, and the page-table helpers the rest of mm/ builds on.
 //
-// Every user page is referenced from exactly the PTEs that map it, one page reference per
-// PTE (page_get/page_put); an mm releases a page by dropping its reference, so a page
-// shared between mms (VM_SHARED areas after fork) lives until its last mapping goes.
+// Every PTE that maps a user page holds one reference to it (page_get/page_put); an mm
+// releases a page by dropping its reference, so a page shared between mms (after fork, or
+// a file's page) lives until its last holder lets go. fork copies page tables, not pages:
+// private pages become copy-on-write (mm/cow.c).
 //
 // Context: process context throughout; the mm lock sleeps.
 #include <trapeze/kmalloc.h>
@@ -73,6 +74,14 @@ uint64_t vma_pte_flags(const struct vma *vma)
 	if (!(vma->flags & VM_EXEC) && cpu_features.nx)
 		flags |= PTE_NX;
 	return flags;
+}
+
+pte_t vma_pte_make(const struct vma *vma, phys_addr_t pa, bool cow)
+{
+	pte_t val = (pa & PTE_ADDR_MASK) | vma_pte_flags(vma);
+
+	assert(!cow || !(vma->flags & VM_SHARED));
+	return cow ? (val & ~PTE_W) | PTE_COW : val;
 }
 
 int vm_pte_set(struct mm *mm, uintptr_t va, pte_t val)
@@ -213,30 +222,29 @@ void mm_activate(struct mm *mm)
 // --- fork ----------------------------------------------------------------------------------
 
 struct dup_ctx {
-	struct mm *mm; // the copy being built
-	bool shared;   // the VMA is VM_SHARED: map the same pages
+	struct mm *old; // the parent, the loaded address space
+	struct mm *mm;  // the copy being built
+	bool shared;    // the VMA is VM_SHARED: map the same pages, writable as they are
 };
 
+// Map the page of the parent's entry *pte in the child too, one more reference to it.
 static int dup_pte(pte_t *pte, uintptr_t va, void *arg)
 {
 	struct dup_ctx *ctx = arg;
-	pte_t val = *pte;
-	struct page *page = phys_to_page(val & PTE_ADDR_MASK);
+	struct page *page = phys_to_page(*pte & PTE_ADDR_MASK);
+	pte_t val;
 	int err;
 
 	if (ctx->shared) {
 		page_get(page);
+		val = *pte & ~(PTE_A | PTE_D);
 	} else {
-		struct page *copy = page_alloc(0, 0);
-
-		if (!copy)
-			return -ENOMEM;
-		memcpy(page_to_virt(copy), page_to_virt(page), PAGE_SIZE);
-		page = copy;
+		val = cow_share_pte(ctx->old, pte, va);
 	}
-	val = page_to_phys(page) | (val & ~(PTE_ADDR_MASK | PTE_A | PTE_D));
 	err = vm_pte_set(ctx->mm, va, val);
 	if (err) {
+		// The parent's entry stays copy-on-write: its next write finds the page
+		// unshared again and just makes it writable.
 		page_put(page);
 		return err;
 	}
@@ -247,7 +255,7 @@ static int dup_pte(pte_t *pte, uintptr_t va, void *arg)
 static int mm_dup_vma(struct mm *old, struct mm *mm, const struct vma *v)
 {
 	struct vma *copy = vma_alloc(v->start, v->end, v->flags);
-	struct dup_ctx ctx = { .mm = mm, .shared = v->flags & VM_SHARED };
+	struct dup_ctx ctx = { .old = old, .mm = mm, .shared = v->flags & VM_SHARED };
 
 	if (!copy)
 		return -ENOMEM;

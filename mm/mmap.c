@@ -2,22 +2,29 @@
 // x86-64 semantics, over the VMA set (mm/vma.c) and demand paging (mm/fault.c).
 //
 // What is supported:
-//  - anonymous MAP_PRIVATE, and anonymous MAP_SHARED: a shared area is populated when it
-//    is created and fork shares its physical pages (mm_dup), so parent and children see
-//    each other's writes. It is not shared with unrelated processes (no shmem objects).
-//  - file-backed MAP_PRIVATE of regular files: pages are read on first touch.
-//    File-backed MAP_SHARED returns -ENODEV (writes could not reach the file).
+//  - anonymous MAP_PRIVATE (demand-zero, copy-on-write after fork), and anonymous
+//    MAP_SHARED: a shared anonymous area is populated when it is created and fork shares
+//    its physical pages (mm_dup), so parent and children see each other's writes. It is
+//    not shared with unrelated processes (no shmem objects).
+//  - file-backed MAP_PRIVATE of regular files, and MAP_SHARED of files whose pages can be
+//    mapped (ramfs): both through the file's own pages (mm/filemap.c). MAP_SHARED with
+//    PROT_WRITE needs a descriptor open for writing, as on Linux.
 //  - MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_POPULATE/MAP_LOCKED (pre-fault), MAP_GROWSDOWN,
-//    MAP_32BIT, MAP_NORESERVE (memory is never reserved anyway); MAP_HUGETLB is -EINVAL.
+//    MAP_32BIT, MAP_NORESERVE (skips the overcommit check); MAP_HUGETLB is -EINVAL.
+//  - overcommit: a private writable or shared anonymous mapping, a brk or mremap growth
+//    larger than all of RAM is -ENOMEM (vm_enough_memory, mm/oom.c).
 //  - mremap: shrink, grow in place, move (MREMAP_MAYMOVE, MREMAP_FIXED) by moving the
 //    page-table entries; MREMAP_DONTUNMAP and old_len == 0 are -EINVAL.
-//  - madvise: MADV_DONTNEED and MADV_FREE drop private pages (they come back zeroed or
-//    re-read from the file); NORMAL/RANDOM/SEQUENTIAL/WILLNEED are accepted hints; any
+//  - madvise: MADV_DONTNEED and MADV_FREE drop private and file pages (they come back
+//    zeroed or from the file); NORMAL/RANDOM/SEQUENTIAL/WILLNEED are accepted hints; any
 //    other advice is -EINVAL.
+//  - msync: shared file mappings write straight into ramfs pages, so there is nothing to
+//    write back; the arguments are checked as Linux checks them.
 //
 // Context: process context of the calling task; each call takes current->mm's lock.
 #include <trapeze/err.h>
 #include <trapeze/fs.h>
+#include <trapeze/page_alloc.h>
 #include <trapeze/task.h>
 #include <trapeze/vfs.h>
 #include <trapeze/vm.h>
@@ -108,6 +115,8 @@ long sys_brk(unsigned long brk)
 		// Keep a page free above the heap, as Linux does.
 		if (!vma_range_free(&mm->vmas, old_end, new_end + PAGE_SIZE))
 			goto out;
+		if (vm_enough_memory((new_end - old_end) >> PAGE_SHIFT))
+			goto out;
 		if (vm_map(mm, old_end, new_end, VM_READ | VM_WRITE, NULL, 0, 0))
 			goto out;
 	}
@@ -181,6 +190,12 @@ static long mmap_pick_addr(struct mm *mm, unsigned long hint, size_t len, unsign
 	return hint ? (long)hint : -ENOMEM;
 }
 
+// Whether the VMA is shared anonymous memory, which lives only in its page tables.
+static bool vma_is_shared_anon(const struct vma *vma)
+{
+	return (vma->flags & VM_SHARED) && !vma->file;
+}
+
 // Map [start, start + len) for mmap and pre-fault it where asked. Shared anonymous memory
 // is populated at once so that fork can share its pages (see the top of this file).
 static long mmap_install(struct mm *mm, uintptr_t start, size_t len, unsigned int vm_flags,
@@ -190,7 +205,7 @@ static long mmap_install(struct mm *mm, uintptr_t start, size_t len, unsigned in
 
 	if (err)
 		return err;
-	if (vm_flags & VM_SHARED) {
+	if ((vm_flags & VM_SHARED) && !file) {
 		err = vm_populate(mm, start, start + len);
 		if (err) {
 			vm_unmap(mm, start, start + len);
@@ -202,8 +217,15 @@ static long mmap_install(struct mm *mm, uintptr_t start, size_t len, unsigned in
 	return (long)start;
 }
 
+// Whether a shared mapping of file may be (or become) writable: Linux's VM_MAYWRITE.
+// (Linux refuses append-only inodes too; there are none here. O_APPEND does not count.)
+static bool file_may_map_writable(const struct file *file)
+{
+	return file->f_mode & FMODE_WRITE;
+}
+
 // The file checks of a file-backed mapping. 0 or -errno.
-static long mmap_check_file(struct file *file, unsigned long flags)
+static long mmap_check_file(struct file *file, unsigned long prot, unsigned long flags)
 {
 	if (file->f_mode & FMODE_PATH)
 		return -EBADF;
@@ -211,11 +233,26 @@ static long mmap_check_file(struct file *file, unsigned long flags)
 		return -ENODEV;
 	if (!(file->f_mode & FMODE_READ))
 		return -EACCES;
-	if ((flags & MAP_TYPE) != MAP_PRIVATE)
-		return -ENODEV; // shared file mappings are not supported yet
 	if (flags & MAP_GROWSDOWN)
 		return -EINVAL;
+	if ((flags & MAP_TYPE) == MAP_PRIVATE)
+		return 0;
+	if (!filemap_can_share(file))
+		return -ENODEV; // its pages cannot be mapped: writes could not reach the file
+	if ((prot & PROT_WRITE) && !file_may_map_writable(file))
+		return -EACCES;
 	return 0;
+}
+
+// Linux's accountable mappings: private writable memory and shared anonymous memory,
+// unless MAP_NORESERVE.
+static bool mmap_accountable(unsigned int vm_flags, bool anon, unsigned long flags)
+{
+	if (flags & MAP_NORESERVE)
+		return false;
+	if (vm_flags & VM_SHARED)
+		return anon;
+	return vm_flags & VM_WRITE;
 }
 
 long sys_mmap(unsigned long addr, unsigned long len, unsigned long prot, unsigned long flags,
@@ -229,9 +266,9 @@ long sys_mmap(unsigned long addr, unsigned long len, unsigned long prot, unsigne
 	if (ret)
 		return ret;
 	len = ALIGN_UP(len, PAGE_SIZE);
+	if ((flags & MAP_TYPE) != MAP_PRIVATE)
+		vm_flags |= VM_SHARED;
 	if (flags & MAP_ANONYMOUS) {
-		if ((flags & MAP_TYPE) != MAP_PRIVATE)
-			vm_flags |= VM_SHARED;
 		if (flags & MAP_GROWSDOWN)
 			vm_flags |= VM_GROWSDOWN;
 		off = 0;
@@ -239,7 +276,12 @@ long sys_mmap(unsigned long addr, unsigned long len, unsigned long prot, unsigne
 		file = fd_get_file((int)fd);
 		if (!file)
 			return -EBADF;
-		ret = mmap_check_file(file, flags);
+		ret = mmap_check_file(file, prot, flags);
+		if (ret)
+			goto put_file;
+	}
+	if (mmap_accountable(vm_flags, !file, flags)) {
+		ret = vm_enough_memory(len >> PAGE_SHIFT);
 		if (ret)
 			goto put_file;
 	}
@@ -282,7 +324,7 @@ static int protect_pte(pte_t *pte, uintptr_t va, void *arg)
 {
 	struct protect_ctx *ctx = arg;
 	pte_t old = *pte;
-	pte_t val = (old & (PTE_ADDR_MASK | PTE_A | PTE_D)) | vma_pte_flags(ctx->vma);
+	pte_t val = vma_pte_make(ctx->vma, old, old & PTE_COW) | (old & (PTE_A | PTE_D));
 
 	if (val == old)
 		return 0;
@@ -307,6 +349,19 @@ static bool vm_range_mapped(const struct vma_set *set, uintptr_t start, uintptr_
 	return false;
 }
 
+// A shared file mapping may become writable only if its file was opened for writing.
+static bool vm_protect_allowed(const struct vma_set *set, uintptr_t start, uintptr_t end,
+			       unsigned int vm_prot)
+{
+	const struct vma *v;
+
+	for (v = vma_find(set, start); v && v->start < end; v = vma_next(set, v))
+		if ((vm_prot & VM_WRITE) && (v->flags & VM_SHARED) && v->file &&
+		    !file_may_map_writable(v->file))
+			return false;
+	return true;
+}
+
 // Give every VMA inside [start, end) the access rights vm_prot. 0 or -errno.
 static int vm_protect(struct mm *mm, uintptr_t start, uintptr_t end, unsigned int vm_prot)
 {
@@ -315,6 +370,8 @@ static int vm_protect(struct mm *mm, uintptr_t start, uintptr_t end, unsigned in
 
 	if (!vm_range_mapped(set, start, end))
 		return -ENOMEM;
+	if (!vm_protect_allowed(set, start, end, vm_prot))
+		return -EACCES;
 	if (v->start < start && !(v = vma_split(set, v, start)))
 		return -ENOMEM;
 	last = vma_lookup(set, end - 1);
@@ -417,7 +474,7 @@ static long mremap_move(struct mm *mm, uintptr_t src, size_t old_len, uintptr_t 
 	vma->end = dst + new_len;
 	vma_insert(&mm->vmas, vma);
 	vma = vma_merge(&mm->vmas, vma);
-	if (vma->flags & VM_SHARED)
+	if (vma_is_shared_anon(vma))
 		vm_populate(mm, dst, dst + new_len);
 	return (long)dst;
 }
@@ -430,6 +487,11 @@ static long mremap_locked(struct mm *mm, uintptr_t old, size_t old_len, size_t n
 
 	if (!vma || old_len > vma->end - old)
 		return -EFAULT;
+	// Growing commits more memory where mmap would have counted it.
+	if (new_len > old_len &&
+	    (vma_is_shared_anon(vma) || (vma->flags & (VM_WRITE | VM_SHARED)) == VM_WRITE) &&
+	    vm_enough_memory((new_len - old_len) >> PAGE_SHIFT))
+		return -ENOMEM;
 	if (flags & MREMAP_FIXED)
 		return mremap_move(mm, old, old_len, new_addr, new_len);
 	if (new_len <= old_len) {
@@ -440,7 +502,7 @@ static long mremap_locked(struct mm *mm, uintptr_t old, size_t old_len, size_t n
 	if (old + old_len == vma->end && new_len <= VM_USER_TOP - old &&
 	    vma_range_free(&mm->vmas, vma->end, old + new_len)) {
 		vma->end = old + new_len;
-		if (vma->flags & VM_SHARED)
+		if (vma_is_shared_anon(vma))
 			vm_populate(mm, old + old_len, old + new_len);
 		return (long)old;
 	}
@@ -500,11 +562,39 @@ long sys_madvise(unsigned long addr, unsigned long len, unsigned long advice)
 	ret = vm_range_mapped(&mm->vmas, addr, end) ? 0 : -ENOMEM;
 	for (v = vma_find(&mm->vmas, addr); drop && v && v->start < end;
 	     v = vma_next(&mm->vmas, v)) {
-		// A shared page's contents must survive (Linux keeps them in shmem), and
-		// dropping our mapping would only unshare it: nothing to do there.
-		if (!(v->flags & VM_SHARED))
+		// A shared anonymous page's contents must survive (Linux keeps them in
+		// shmem), and dropping our mapping would only unshare it: nothing to do there.
+		// File pages come back from the file.
+		if (!vma_is_shared_anon(v))
 			vm_zap_range(mm, MAX(addr, v->start), MIN(end, v->end));
 	}
+	mm_unlock(mm);
+	return ret;
+}
+
+// --- msync -----------------------------------------------------------------------------------
+
+// Shared file mappings map the file's own pages (mm/filemap.c): a store through one is in
+// the file already, so MS_SYNC and MS_ASYNC have nothing to write and MS_INVALIDATE nothing
+// to re-read. What remains is Linux's argument checking.
+long sys_msync(unsigned long addr, unsigned long len, unsigned long flags)
+{
+	struct mm *mm = current->mm;
+	uintptr_t end;
+	long ret;
+
+	if (flags & ~(unsigned long)(MS_ASYNC | MS_INVALIDATE | MS_SYNC))
+		return -EINVAL;
+	if ((flags & MS_ASYNC) && (flags & MS_SYNC))
+		return -EINVAL;
+	if (!IS_ALIGNED(addr, PAGE_SIZE))
+		return -EINVAL;
+	if (vm_range_check(addr, len, &end))
+		return -ENOMEM;
+	if (addr == end)
+		return 0;
+	mm_lock(mm);
+	ret = vm_range_mapped(&mm->vmas, addr, end) ? 0 : -ENOMEM;
 	mm_unlock(mm);
 	return ret;
 }

@@ -46,6 +46,9 @@
 #define TSC_CAL_SLACK_DIV 2000
 // Give up on the PIT after 2^32 cycles: over 0.4 s even at 10 GHz.
 #define PIT_TIMEOUT_CYCLES (1ULL << 32)
+// All calibration runs together stop after this many cycles (about 1.5 s at 3 GHz): a
+// host so loaded that no run succeeds by then gets the best run so far, or CPUID's figure.
+#define TSC_CAL_BUDGET_CYCLES (1ULL << 32)
 
 #define TSC_NS_SHIFT 40 // (10^6 << 40) / tsc_khz fits in 64 bits for any tsc_khz >= 1
 #define NSEC_PER_SEC 1000000000ULL
@@ -189,8 +192,9 @@ static void realtime_init(void)
 void tsc_calibrate(void)
 {
 	struct pit_measurement best = { .slack = UINT64_MAX };
+	uint64_t start = rdtsc();
 
-	for (int i = 0; i < TSC_CAL_MAX_RUNS; i++) {
+	for (int i = 0; i < TSC_CAL_MAX_RUNS && rdtsc() - start < TSC_CAL_BUDGET_CYCLES; i++) {
 		struct pit_measurement m;
 		int err = pit_measure_tsc(TSC_CAL_PIT_TICKS, &m);
 

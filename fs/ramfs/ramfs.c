@@ -56,16 +56,29 @@ static void *ramfs_page(struct inode *inode, size_t idx)
 	return inode->i_pages[idx];
 }
 
-// Free every page from index first on.
+// Drop the file's reference to every page from index first on. A page that a process
+// still maps (mm/filemap.c) lives on, detached from the file, until it is unmapped.
 static void ramfs_free_pages_from(struct inode *inode, size_t first)
 {
 	for (size_t i = first; i < inode->i_nr_slots; i++) {
 		if (inode->i_pages[i]) {
-			page_free_virt(inode->i_pages[i]);
+			page_put(virt_to_page(inode->i_pages[i]));
 			inode->i_pages[i] = NULL;
 			inode->i_nr_pages--;
 		}
 	}
+}
+
+// File mappings map the file's own pages: one more reference for the mapper. Called with
+// i_mutex held.
+static struct page *ramfs_get_page(struct inode *inode, uint64_t idx)
+{
+	void *va = ramfs_page(inode, idx);
+
+	if (!va)
+		return NULL;
+	page_get(virt_to_page(va));
+	return virt_to_page(va);
 }
 
 // Called with i_mutex held. Shrinking frees whole pages past the end and zeroes the tail of
@@ -301,6 +314,7 @@ static const struct inode_operations ramfs_dir_iops = {
 
 static const struct inode_operations ramfs_file_iops = {
 	.truncate = ramfs_truncate,
+	.get_page = ramfs_get_page,
 };
 
 static const struct inode_operations ramfs_symlink_iops = {

@@ -34,6 +34,7 @@ struct super_block;
 struct dir_context;
 struct iov_iter;
 struct poll_table;
+struct page;
 
 // A point in time, seconds and nanoseconds since the Unix epoch.
 struct fs_time {
@@ -100,6 +101,12 @@ struct inode_operations {
 	long (*readlink)(struct dentry *d, char *buf, size_t len);
 	// Regular files: set the size, freeing or zero-filling data. Called with i_mutex held.
 	int (*truncate)(struct inode *inode, uint64_t size);
+	// Regular files whose data sits in whole pages (ramfs), for file mappings
+	// (mm/filemap.c): the page holding the bytes from idx * PAGE_SIZE, allocated zeroed
+	// if the file has a hole there, with a reference for the caller (page_put). NULL when
+	// out of memory. Called with i_mutex held and idx inside i_size. A file system
+	// without it cannot be mapped MAP_SHARED (-ENODEV); MAP_PRIVATE reads its pages.
+	struct page *(*get_page)(struct inode *inode, uint64_t idx);
 };
 
 struct file_operations {

@@ -1,12 +1,19 @@
-// User address spaces: struct mm (one per process), its VMAs, demand paging and the memory
-// system calls.
+// User address spaces: struct mm (one per process), its VMAs, demand paging, copy-on-write,
+// file mappings, running out of memory, and the memory system calls. docs/vm.md draws the
+// whole picture.
 //
 // An mm owns a PML4 (its kernel half shared with every other mm), a set of VMAs (virtual
 // memory areas: page-aligned, non-overlapping [start, end) ranges with one protection and
-// one backing each) and the user pages its page tables point to. Pages arrive on first
-// touch: mm_fault() finds the VMA and fills a page with zeroes (anonymous) or with file
-// contents (file-backed, private). Every user page is held through its struct page
-// reference count and released with page_put(), so pages can be shared between mms.
+// one backing each) and references to the user pages its page tables point to. Pages
+// arrive on first touch: mm_fault() finds the VMA and maps a zeroed page (anonymous), the
+// file's own page (file-backed; mm/filemap.c) or a private copy (a write to a
+// copy-on-write page; mm/cow.c). Every PTE that maps a page holds one reference to it
+// (page_get/page_put), so pages are shared freely: between a fork parent and child, between
+// a file and everyone who maps it.
+//
+// The PTE rule of private areas: an entry whose page anyone else may see (after fork, or a
+// file's page) carries PTE_COW and never PTE_W, whatever the VMA allows; a write fault on
+// it copies the page, or just sets PTE_W when the mapping holds the only reference.
 //
 // Layout of a process (no randomisation):
 //	VM_MMAP_MIN (64 KiB)           lowest address anything may be mapped at
@@ -15,16 +22,17 @@
 //	STACK_TOP - 8 MiB .. STACK_TOP the main stack, growing down on demand
 //	VM_USER_TOP = STACK_TOP        last page below the canonical hole, never mapped
 //
-// Locking: mm->lock is a sleeping lock (mm_lock/mm_unlock) because a page fault on a
-// file-backed area reads the file (kernel_read may sleep) while the VMA it found must stay
-// put. It protects the VMA set, the page tables of the user half, rss and the brk fields.
-// It is taken in process context only, never with a spinlock held, and never while the
-// holder touches user memory of the same mm (the fault would take it again: mm_lock
-// panics on that recursion instead of deadlocking). Lock order: mm->lock before any VFS
-// lock (a fault calls kernel_read under it). The VFS copies to user memory under an
-// inode's i_mutex (ramfs read), i.e. the reverse order; that cannot deadlock while no two
-// running tasks share an mm (a vfork parent sleeps). Threads (CLONE_VM) will need
-// mm_fault to drop mm->lock around kernel_read and recheck the VMA afterwards.
+// Locking: mm->lock is a sleeping lock (mm_lock/mm_unlock) because a fault on a file
+// mapping takes the file's i_mutex while the VMA it found must stay put. It protects the
+// VMA set, the page tables of the user half, rss and the brk fields. It is taken in
+// process context only, never with a spinlock held, and never while the holder touches
+// user memory of the same mm (the fault would take it again: mm_lock panics on that
+// recursion instead of deadlocking). Lock order: mm->lock before i_mutex
+// (include/trapeze/lockorder.h). A read or write copies user memory under i_mutex, the
+// reverse order; that cannot deadlock while no two running tasks share an mm (a vfork
+// parent sleeps). A fault taken by such a copy on a mapping of the very file being read or
+// written finds i_mutex held by its own task and uses the file's pages without taking it
+// again (mm/filemap.c).
 #pragma once
 
 #include <trapeze/list.h>
@@ -35,6 +43,7 @@
 #include <trapeze/types.h>
 #include <asm/paging.h>
 #include <uapi/errno.h>
+#include <uapi/mman.h>
 
 struct file;
 struct task;
@@ -68,9 +77,10 @@ struct task;
 struct vma {
 	uintptr_t start, end;  // [start, end), page-aligned
 	unsigned int flags;    // VM_*
-	// File-backed (private) areas: the page at start holds file bytes from file_off on;
-	// bytes at file offsets >= file_limit read as zero. file_limit is how exec zeroes the
-	// part of a segment's last file page that belongs to .bss. NULL file: anonymous.
+	// File-backed areas: the page at start holds file bytes from file_off on. In private
+	// areas bytes at file offsets >= file_limit read as zero: that is how exec zeroes the
+	// part of a segment's last file page that belongs to .bss (mmap sets VMA_NO_LIMIT).
+	// Shared file areas (VM_SHARED) map the file's own pages. NULL file: anonymous.
 	struct file *file;     // a reference owned by this VMA
 	off_t file_off;
 	off_t file_limit;
@@ -158,8 +168,10 @@ void mm_get(struct mm *mm);
 // if the mm is the loaded address space, the kernel's own PML4 is loaded first.
 // Context: process context; may sleep.
 void mm_put(struct mm *mm);
-// A copy of old for fork: the same VMAs, and every present private page copied (eager;
-// copy-on-write comes later). Pages of VM_SHARED areas are shared, not copied.
+// A copy of old for fork: the same VMAs and page tables mapping the same pages. Pages of
+// private areas become copy-on-write in both (the PTE rule at the top of this file; the
+// parent's entries that lose PTE_W are flushed from the TLB one by one); pages of
+// VM_SHARED areas stay writable and shared. No page is copied: that waits for a write.
 // NULL when out of memory. Context: process context; takes old's lock.
 struct mm *mm_dup(struct mm *old);
 // Load mm's page tables on this CPU (NULL: the kernel's own, for kernel threads).
@@ -189,7 +201,9 @@ bool mm_is_locked(const struct mm *mm); // by the current task
 //	-EFAULT  no VMA covers addr (SIGSEGV, SEGV_MAPERR), or a kernel-mode instruction fetch
 //	         or reserved-bit fault, or a kernel-mode access the PTE already allowed (SMAP)
 //	-EACCES  the VMA forbids this access (SIGSEGV, SEGV_ACCERR)
-//	-ENOMEM  out of memory (the caller kills the task)
+//	-ENOMEM  out of memory and the current task is the one to die (the caller sends
+//	         SIGKILL). Before giving up the OOM killer (mm/oom.c) chooses a victim: when
+//	         it is another process, mm_fault waits for memory to come back and retries.
 //	-EIO     a file-backed page lies wholly beyond the end of its file or could not be
 //	         read (SIGBUS, BUS_ADRERR, as Linux)
 // A kernel-mode fault on a user address (uaccess) goes through here too; the caller turns
@@ -211,6 +225,9 @@ static inline bool pte_has_page(pte_t pte)
 // The PTE flags for a page of vma (P|U, W if writable, NX if not executable; PROT_NONE
 // areas get the non-present PTE_PROTNONE marker).
 uint64_t vma_pte_flags(const struct vma *vma);
+// The entry mapping the page at pa in vma; cow: the page may be seen by others, so the
+// entry gets PTE_COW and loses PTE_W (only ever in private areas).
+pte_t vma_pte_make(const struct vma *vma, phys_addr_t pa, bool cow);
 // Write the leaf entry for va (creating page tables) and flush the TLB entry if the old
 // entry was present. 0 or -ENOMEM.
 int vm_pte_set(struct mm *mm, uintptr_t va, pte_t val);
@@ -227,10 +244,13 @@ int vm_map(struct mm *mm, uintptr_t start, uintptr_t end, unsigned int flags,
 	   struct file *file, off_t file_off, off_t file_limit);
 // Remove every mapping in [start, end). 0 or -ENOMEM (when a VMA could not be split).
 int vm_unmap(struct mm *mm, uintptr_t start, uintptr_t end);
-// Make the page at va (inside vma) present: demand-zero or read from the file.
+// Make the absent page at va (inside vma) present: demand-zero, or the file's page. write:
+// the page is about to be written, so a private file area gets its own copy at once.
 // 0, -ENOMEM or -EIO.
-int vm_page_fill(struct mm *mm, struct vma *vma, uintptr_t va);
-// Fault in every page of [start, end) that lies in a VMA. 0 or the first error.
+int vm_page_fill(struct mm *mm, struct vma *vma, uintptr_t va, bool write);
+// Fault in every page of [start, end) that lies in a VMA, as MAP_POPULATE does (writable
+// private areas get their own copies, as Linux breaks copy-on-write there). 0 or the
+// first error.
 int vm_populate(struct mm *mm, uintptr_t start, uintptr_t end);
 // Make the page containing va present as a write would (growing a VM_GROWSDOWN VMA
 // towards it) and return the kernel address of va in *kva. 0, -EFAULT, -ENOMEM or -EIO.
@@ -240,48 +260,50 @@ int vm_page_kaddr(struct mm *mm, uintptr_t va, void **kva);
 // into the guard gap above the previous VMA. 0 or -EFAULT.
 int vma_grow_down(struct mm *mm, struct vma *vma, uintptr_t addr);
 
+// --- copy-on-write (mm/cow.c; the mm lock must be held) -----------------------------------
+
+// fork: make the private entry *pte at va of the parent mm copy-on-write (clearing PTE_W
+// and flushing its TLB entry when it had it) and return the entry for the child, which
+// maps the same page with one more reference.
+pte_t cow_share_pte(struct mm *parent, pte_t *pte, uintptr_t va);
+// A write fault on the PTE_COW entry *pte at va of private vma: copy the page, or when this
+// entry holds its only reference, make it writable in place. 0 or -ENOMEM.
+int cow_fault(struct mm *mm, struct vma *vma, uintptr_t va, pte_t *pte);
+
+// --- file mappings (mm/filemap.c; the mm lock must be held) -----------------------------------
+
+// Whether file can back a MAP_SHARED mapping: its pages can be mapped directly.
+bool filemap_can_share(const struct file *file);
+// Make the absent page at va of file-backed vma present: the file's own page (shared
+// areas; private ones for reading, copy-on-write) or a private copy (private areas when
+// write, or when the page holds bytes past file_limit). 0, -ENOMEM, or -EIO for a page
+// wholly beyond the end of the file (SIGBUS) or a failed read.
+int filemap_fault(struct mm *mm, struct vma *vma, uintptr_t va, bool write);
+
+// --- memory pressure (mm/oom.c) --------------------------------------------------------------
+
+// Free pages kept back from user page faults, so that the kernel (page tables, kmalloc,
+// an exiting process) can still allocate when user memory runs out.
+unsigned long oom_reserve_pages(void);
+// A page for user memory: NULL when free memory is down to the reserve. Context: any.
+struct page *vm_page_alloc(unsigned int flags);
+// A page fault of the current task found no memory (no lock held); attempt counts the
+// earlier tries of the same fault. Kill the process with the largest resident set (see
+// docs/vm.md) unless a victim is already dying, then wait a little for memory to come
+// back. Returns 0 to retry the fault, -ENOMEM when the current task is the one to die (or
+// the fault has waited too long). Context: process context; sleeps; tasklist_lock inside.
+int oom_kill_or_wait(unsigned int attempt);
+// The OOM victim among the tasks on list (linked through all_link): the largest rss among
+// tasks with an address space that are alive and not already dying; init only if nothing
+// else qualifies. NULL if none. For oom_kill_or_wait and the unit tests; the caller holds
+// tasklist_lock (or owns the list).
+struct task *oom_select(struct list_head *list, const struct task *init);
+// Linux's heuristic overcommit check for a new commitment of pages (private writable or
+// shared anonymous memory, not MAP_NORESERVE): refused only when one request is larger
+// than all of RAM (there is no swap). 0 or -ENOMEM.
+int vm_enough_memory(unsigned long pages);
+
 // --- memory system calls (mm/mmap.c), Linux x86-64 semantics --------------------------------
-
-// Linux ABI values (asm-generic/mman-common.h, mman.h); belong in include/uapi/mman.h.
-#ifndef PROT_READ
-#define PROT_NONE 0x0
-#define PROT_READ 0x1
-#define PROT_WRITE 0x2
-#define PROT_EXEC 0x4
-#define PROT_GROWSDOWN 0x01000000
-#define PROT_GROWSUP 0x02000000
-
-#define MAP_SHARED 0x01
-#define MAP_PRIVATE 0x02
-#define MAP_SHARED_VALIDATE 0x03
-#define MAP_TYPE 0x0f
-#define MAP_FIXED 0x10
-#define MAP_ANONYMOUS 0x20
-#define MAP_32BIT 0x40
-#define MAP_GROWSDOWN 0x0100
-#define MAP_DENYWRITE 0x0800
-#define MAP_EXECUTABLE 0x1000
-#define MAP_LOCKED 0x2000
-#define MAP_NORESERVE 0x4000
-#define MAP_POPULATE 0x8000
-#define MAP_NONBLOCK 0x10000
-#define MAP_STACK 0x20000
-#define MAP_HUGETLB 0x40000
-#define MAP_SYNC 0x80000
-#define MAP_FIXED_NOREPLACE 0x100000
-#define MAP_FAILED ((void *)-1)
-
-#define MREMAP_MAYMOVE 1
-#define MREMAP_FIXED 2
-#define MREMAP_DONTUNMAP 4
-
-#define MADV_NORMAL 0
-#define MADV_RANDOM 1
-#define MADV_SEQUENTIAL 2
-#define MADV_WILLNEED 3
-#define MADV_DONTNEED 4
-#define MADV_FREE 8
-#endif
 
 // Context of all: process context of the calling task; they take current->mm's lock.
 long sys_brk(unsigned long brk);
@@ -292,6 +314,7 @@ long sys_mprotect(unsigned long addr, unsigned long len, unsigned long prot);
 long sys_mremap(unsigned long old_addr, unsigned long old_len, unsigned long new_len,
 		unsigned long flags, unsigned long new_addr);
 long sys_madvise(unsigned long addr, unsigned long len, unsigned long advice);
+long sys_msync(unsigned long addr, unsigned long len, unsigned long flags);
 
 // --- exec (kernel/exec.c; exec_kernel is declared in include/trapeze/exec.h) ---------------
 
