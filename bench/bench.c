@@ -1,13 +1,15 @@
 // The benchmark suite: one static program that runs unchanged on Trapeze, on Linux in the
 // same QEMU, and natively on the host (bench/run drives all three).
 //
-// Usage: bench [-s SCALE] [-x TINY] [-f FILE] [OP...]
+// Usage: bench [-s SCALE] [-T SECONDS] [-x TINY] [-f FILE] [OP...]
+//        bench -l      list the ops, one a line, in table order
 //
-//   -s SCALE  multiply every iteration count by SCALE (default 1: sized for QEMU TCG, where
-//             the whole suite takes a few seconds; the native run uses a larger SCALE)
-//   -x TINY   the program the exec benchmark runs (default /tiny, built from bench/tiny.c)
-//   -f FILE   the file the file benchmarks write and read (default /tmp/bench.dat)
-//   OP...     run only these ops, in this order (default: all, in table order)
+//   -s SCALE    multiply every iteration count by SCALE (default 1: sized for QEMU TCG,
+//               where the whole suite takes seconds; the native run uses a larger SCALE)
+//   -T SECONDS  the time limit of one op, all its repetitions included (default 120)
+//   -x TINY     the program the exec benchmark runs (default /tiny, from bench/tiny.c)
+//   -f FILE     the file the file benchmarks write and read (default /tmp/bench.dat)
+//   OP...       run only these ops, in this order (default: all, in table order)
 //
 // Output, one line per op, through write(2) so nothing sits in a stdio buffer across fork:
 //
@@ -20,7 +22,7 @@
 // ITERATIONS. Each repetition times only the operations themselves (an op's setup, such as
 // forking the pipe partner or mapping the region to fault in, is outside the clock).
 // Every op checks its results; a wrong answer is a failure, never a fast number. An op
-// that runs longer than BENCH_OP_TIMEOUT seconds is ended by SIGALRM, which kills the
+// that runs longer than its time limit (-T) is ended by SIGALRM, which kills the
 // whole program: the harness then knows from the last "# start" line which op hung.
 //
 // Exit status: 0 if every op passed, 1 if any failed, 2 for a usage error.
@@ -43,7 +45,6 @@
 #include "tiny.h"
 
 #define BENCH_REPS 5		// timed repetitions per op; the median is reported
-#define BENCH_OP_TIMEOUT 120	// seconds one op (all its repetitions) may take
 #define PAGE_SIZE 4096
 #define FAULT_REGION (16UL << 20)	// the page-fault op maps and touches 16 MiB
 #define FILE_CHUNK 4096			// the file ops move 4 KiB per call ...
@@ -54,6 +55,7 @@
 // What every op may use: options, and where it explains a failure.
 struct bench_ctx {
 	long scale;
+	unsigned int op_timeout; // seconds
 	const char *tiny_path;
 	const char *file_path;
 	char why[WHY_MAX];
@@ -65,6 +67,7 @@ struct bench_op {
 	const char *name;
 	long base_iters;
 	int (*rep)(struct bench_ctx *ctx, long iters, uint64_t *ns);
+	void (*done)(struct bench_ctx *ctx); // optional: release what rep() kept, pass or fail
 };
 
 // Write all of s to stdout; errors are dropped (there is nowhere to report them).
@@ -275,13 +278,16 @@ static int rep_fork_exec_wait(struct bench_ctx *ctx, long iters, uint64_t *ns)
 			return bench_fail(ctx, 1, "fork");
 		if (pid == 0) {
 			execve(ctx->tiny_path, argv, envp);
+			dprintf(STDERR_FILENO, "bench: execve %s: %s\n", ctx->tiny_path,
+				strerror(errno));
 			_exit(TINY_EXEC_FAILED);
 		}
 		if (child_reap(ctx, pid, TINY_STATUS)) {
-			if (strstr(ctx->why, "want exit"))
-				bench_fail(ctx, 0, "%s did not run or exit %d (child %s)",
-					   ctx->tiny_path, TINY_STATUS, ctx->why);
-			return -1;
+			char why[WHY_MAX];
+
+			memcpy(why, ctx->why, sizeof(why));
+			return bench_fail(ctx, 0, "%s did not run or exit %d (%s; %d: execve failed)",
+					  ctx->tiny_path, TINY_STATUS, why, TINY_EXEC_FAILED);
 		}
 	}
 	*ns = now_ns() - t0;
@@ -342,78 +348,40 @@ static int rep_mmap_munmap(struct bench_ctx *ctx, long iters, uint64_t *ns)
 
 // --- files -------------------------------------------------------------------------------
 
+// The file's contents, mapped by the first repetition of a file op and unmapped by
+// file_done() after the op: chunk k holds bytes (k * 7 + i) & 0xff, so a chunk written to or
+// read from the wrong offset is caught. Mapped only while a file op runs, so that it does
+// not enlarge the process the fork ops copy.
+static unsigned char *file_src;
 static unsigned char file_buf[FILE_CHUNK];
 
-// Chunk k of the file is filled with bytes (k * 7 + i) & 0xff, so a chunk read back from
-// the wrong offset, or a stale one, is caught.
-static void file_chunk_fill(unsigned char *buf, long k)
+static int file_src_get(struct bench_ctx *ctx)
 {
-	for (long i = 0; i < FILE_CHUNK; i++)
-		buf[i] = (unsigned char)(k * 7 + i);
-}
+	void *p;
 
-static int file_chunk_check(const unsigned char *buf, long k)
-{
-	for (long i = 0; i < FILE_CHUNK; i++) {
-		if (buf[i] != (unsigned char)(k * 7 + i))
-			return -1;
+	if (file_src)
+		return 0;
+	p = mmap(NULL, FILE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return bench_fail(ctx, 1, "mmap of the 4 MiB source buffer");
+	file_src = p;
+	for (long k = 0; k < (long)FILE_CHUNKS; k++) {
+		for (long i = 0; i < FILE_CHUNK; i++)
+			file_src[k * FILE_CHUNK + i] = (unsigned char)(k * 7 + i);
 	}
 	return 0;
 }
 
-// Write the 4 MiB file from scratch in 4 KiB chunks. Truncating it to empty is outside
-// the clock, so each chunk write also allocates the file's pages. The buffer is filled
-// before the clock starts: chunk k's first byte differs only by k, stamped in the loop.
-static int file_write_pass(struct bench_ctx *ctx, int fd, uint64_t *ns)
+static void file_done(struct bench_ctx *ctx)
 {
-	uint64_t t0;
-
-	if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) != 0)
-		return bench_fail(ctx, 1, "ftruncate/lseek %s", ctx->file_path);
-	file_chunk_fill(file_buf, 0);
-	t0 = now_ns();
-	for (long k = 0; k < (long)FILE_CHUNKS; k++) {
-		file_buf[0] = (unsigned char)(k * 7);
-		if (write(fd, file_buf, FILE_CHUNK) != FILE_CHUNK)
-			return bench_fail(ctx, 1, "write of chunk %ld", k);
-	}
-	*ns += now_ns() - t0;
-	return 0;
+	if (file_src)
+		munmap(file_src, FILE_SIZE);
+	file_src = NULL;
+	unlink(ctx->file_path);
 }
 
-static int rep_file_write(struct bench_ctx *ctx, long iters, uint64_t *ns)
-{
-	int fd = open(ctx->file_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	int err = 0;
-
-	if (fd < 0)
-		return bench_fail(ctx, 1, "open %s", ctx->file_path);
-	*ns = 0;
-	for (long done = 0; done < iters && !err; done += FILE_CHUNKS)
-		err = file_write_pass(ctx, fd, ns);
-	close(fd);
-	return err;
-}
-
-// Write the file the read op reads, with the full pattern, outside any clock.
-static int file_prepare(struct bench_ctx *ctx)
-{
-	int fd = open(ctx->file_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-	if (fd < 0)
-		return bench_fail(ctx, 1, "open %s", ctx->file_path);
-	for (long k = 0; k < (long)FILE_CHUNKS; k++) {
-		file_chunk_fill(file_buf, k);
-		if (write(fd, file_buf, FILE_CHUNK) != FILE_CHUNK) {
-			close(fd);
-			return bench_fail(ctx, 1, "write of chunk %ld", k);
-		}
-	}
-	return close(fd) < 0 ? bench_fail(ctx, 1, "close %s", ctx->file_path) : 0;
-}
-
-// Read the 4 MiB file in 4 KiB chunks. Inside the clock each chunk's first byte is checked
-// (one compare); with check_all, every byte of every chunk is (outside any clock).
+// Read the whole file in 4 KiB chunks from offset 0. Inside the clock each chunk's first
+// byte is checked (one compare); with check_all, every byte (outside any clock).
 static int file_read_pass(struct bench_ctx *ctx, int fd, int check_all, uint64_t *ns)
 {
 	uint64_t t0;
@@ -422,11 +390,12 @@ static int file_read_pass(struct bench_ctx *ctx, int fd, int check_all, uint64_t
 		return bench_fail(ctx, 1, "lseek %s", ctx->file_path);
 	t0 = now_ns();
 	for (long k = 0; k < (long)FILE_CHUNKS; k++) {
+		const unsigned char *want = file_src + k * FILE_CHUNK;
+
 		if (read(fd, file_buf, FILE_CHUNK) != FILE_CHUNK)
 			return bench_fail(ctx, 1, "read of chunk %ld (or a short read)", k);
-		if (file_buf[0] != (unsigned char)(k * 7))
-			return bench_fail(ctx, 0, "chunk %ld read back wrong", k);
-		if (check_all && file_chunk_check(file_buf, k))
+		if (file_buf[0] != want[0] ||
+		    (check_all && memcmp(file_buf, want, FILE_CHUNK) != 0))
 			return bench_fail(ctx, 0, "chunk %ld read back wrong", k);
 	}
 	*ns += now_ns() - t0;
@@ -435,18 +404,57 @@ static int file_read_pass(struct bench_ctx *ctx, int fd, int check_all, uint64_t
 	return 0;
 }
 
-// The file is written (outside the clock) and read back whole, then every byte is checked
-// in one more, untimed, pass.
-static int rep_file_read(struct bench_ctx *ctx, long iters, uint64_t *ns)
+// Write the whole file from scratch in 4 KiB chunks. Truncating it to empty is outside the
+// clock, so every chunk write also allocates the file's page.
+static int file_write_pass(struct bench_ctx *ctx, int fd, uint64_t *ns)
+{
+	uint64_t t0;
+
+	if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) != 0)
+		return bench_fail(ctx, 1, "ftruncate/lseek %s", ctx->file_path);
+	t0 = now_ns();
+	for (long k = 0; k < (long)FILE_CHUNKS; k++) {
+		if (write(fd, file_src + k * FILE_CHUNK, FILE_CHUNK) != FILE_CHUNK)
+			return bench_fail(ctx, 1, "write of chunk %ld (or a short write)", k);
+	}
+	*ns += now_ns() - t0;
+	return 0;
+}
+
+// iters counts chunks, FILE_CHUNKS per pass over the file. After the timed passes the
+// file is read back and checked byte for byte.
+static int rep_file_write(struct bench_ctx *ctx, long iters, uint64_t *ns)
 {
 	uint64_t unused = 0;
-	int fd, err = file_prepare(ctx);
+	int fd, err = file_src_get(ctx);
 
 	if (err)
 		return err;
-	fd = open(ctx->file_path, O_RDONLY);
+	fd = open(ctx->file_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0)
 		return bench_fail(ctx, 1, "open %s", ctx->file_path);
+	*ns = 0;
+	for (long done = 0; done < iters && !err; done += FILE_CHUNKS)
+		err = file_write_pass(ctx, fd, ns);
+	if (!err)
+		err = file_read_pass(ctx, fd, 1, &unused);
+	close(fd);
+	return err;
+}
+
+// The file is written outside the clock, then read whole (iters / FILE_CHUNKS times) and
+// checked byte for byte in one more, untimed, pass.
+static int rep_file_read(struct bench_ctx *ctx, long iters, uint64_t *ns)
+{
+	uint64_t unused = 0;
+	int fd, err = file_src_get(ctx);
+
+	if (err)
+		return err;
+	fd = open(ctx->file_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		return bench_fail(ctx, 1, "open %s", ctx->file_path);
+	err = file_write_pass(ctx, fd, &unused);
 	*ns = 0;
 	for (long done = 0; done < iters && !err; done += FILE_CHUNKS)
 		err = file_read_pass(ctx, fd, 0, ns);
@@ -462,15 +470,15 @@ static int rep_file_read(struct bench_ctx *ctx, long iters, uint64_t *ns)
 // of milliseconds of guest time on Linux there. Page-fault and file counts are whole
 // regions and whole files.
 static const struct bench_op bench_ops[] = {
-	{ "null_syscall", 20000, rep_null_syscall },
-	{ "sched_yield", 20000, rep_sched_yield },
-	{ "pipe_roundtrip", 2000, rep_pipe_roundtrip },
-	{ "fork_exit_wait", 100, rep_fork_exit_wait },
-	{ "fork_exec_wait", 50, rep_fork_exec_wait },
-	{ "page_fault", FAULT_REGION / PAGE_SIZE, rep_page_fault },
-	{ "mmap_munmap", 5000, rep_mmap_munmap },
-	{ "file_write_4k", FILE_CHUNKS, rep_file_write },
-	{ "file_read_4k", FILE_CHUNKS, rep_file_read },
+	{ "null_syscall", 20000, rep_null_syscall, NULL },
+	{ "sched_yield", 20000, rep_sched_yield, NULL },
+	{ "pipe_roundtrip", 2000, rep_pipe_roundtrip, NULL },
+	{ "fork_exit_wait", 100, rep_fork_exit_wait, NULL },
+	{ "fork_exec_wait", 50, rep_fork_exec_wait, NULL },
+	{ "page_fault", FAULT_REGION / PAGE_SIZE, rep_page_fault, NULL },
+	{ "mmap_munmap", 5000, rep_mmap_munmap, NULL },
+	{ "file_write_4k", FILE_CHUNKS, rep_file_write, file_done },
+	{ "file_read_4k", FILE_CHUNKS, rep_file_read, file_done },
 };
 
 #define BENCH_NOPS (sizeof(bench_ops) / sizeof(bench_ops[0]))
@@ -487,25 +495,30 @@ static int u64_cmp(const void *a, const void *b)
 static int bench_op_run(struct bench_ctx *ctx, const struct bench_op *op)
 {
 	long iters = op->base_iters * ctx->scale;
-	uint64_t ns[BENCH_REPS], warm;
+	uint64_t ns[BENCH_REPS + 1];
+	int err = 0;
 
 	out_printf("# start %s\n", op->name);
 	ctx->why[0] = '\0';
-	alarm(BENCH_OP_TIMEOUT);
-	if (op->rep(ctx, iters, &warm))
-		goto fail;
-	for (int r = 0; r < BENCH_REPS; r++) {
-		if (op->rep(ctx, iters, &ns[r]))
-			goto fail;
+	alarm(ctx->op_timeout);
+	// ns[0] is the warm-up.
+	for (int r = 0; r <= BENCH_REPS && !err; r++)
+		err = op->rep(ctx, iters, &ns[r]);
+	alarm(0);
+	if (op->done)
+		op->done(ctx);
+	for (int r = 1; r <= BENCH_REPS && !err; r++) {
+		if (ns[r] == 0)
+			err = bench_fail(ctx, 0, "CLOCK_MONOTONIC did not advance over a repetition");
 	}
-	alarm(0);
-	qsort(ns, BENCH_REPS, sizeof(ns[0]), u64_cmp);
-	out_printf("%s %ld %.1f\n", op->name, iters, (double)ns[BENCH_REPS / 2] / (double)iters);
+	if (err) {
+		out_printf("%s FAILED %s\n", op->name, ctx->why[0] ? ctx->why : "unknown error");
+		return -1;
+	}
+	qsort(ns + 1, BENCH_REPS, sizeof(ns[0]), u64_cmp);
+	out_printf("%s %ld %.1f\n", op->name, iters,
+		   (double)ns[1 + BENCH_REPS / 2] / (double)iters);
 	return 0;
-fail:
-	alarm(0);
-	out_printf("%s FAILED %s\n", op->name, ctx->why[0] ? ctx->why : "unknown error");
-	return -1;
 }
 
 static const struct bench_op *bench_op_find(const char *name)
@@ -517,9 +530,16 @@ static const struct bench_op *bench_op_find(const char *name)
 	return NULL;
 }
 
+static int ops_list(void)
+{
+	for (size_t i = 0; i < BENCH_NOPS; i++)
+		out_printf("%s\n", bench_ops[i].name);
+	return 0;
+}
+
 static _Noreturn void usage(void)
 {
-	out_printf("usage: bench [-s SCALE] [-x TINY] [-f FILE] [OP...]\nops:");
+	out_printf("usage: bench [-s SCALE] [-T SECONDS] [-x TINY] [-f FILE] [OP...]\nops:");
 	for (size_t i = 0; i < BENCH_NOPS; i++)
 		out_printf(" %s", bench_ops[i].name);
 	out_printf("\n");
@@ -528,13 +548,17 @@ static _Noreturn void usage(void)
 
 int main(int argc, char **argv)
 {
-	struct bench_ctx ctx = { .scale = 1, .tiny_path = "/tiny",
+	struct bench_ctx ctx = { .scale = 1, .op_timeout = 120, .tiny_path = "/tiny",
 				 .file_path = "/tmp/bench.dat" };
 	int opt, failed = 0;
 
-	while ((opt = getopt(argc, argv, "s:x:f:")) != -1) {
-		if (opt == 's')
+	while ((opt = getopt(argc, argv, "ls:T:x:f:")) != -1) {
+		if (opt == 'l')
+			return ops_list();
+		else if (opt == 's')
 			ctx.scale = strtol(optarg, NULL, 10);
+		else if (opt == 'T')
+			ctx.op_timeout = (unsigned int)strtoul(optarg, NULL, 10);
 		else if (opt == 'x')
 			ctx.tiny_path = optarg;
 		else if (opt == 'f')
@@ -542,7 +566,7 @@ int main(int argc, char **argv)
 		else
 			usage();
 	}
-	if (ctx.scale < 1)
+	if (ctx.scale < 1 || ctx.op_timeout < 1)
 		usage();
 	for (int i = optind; i < argc; i++) {
 		if (!bench_op_find(argv[i]))
@@ -552,6 +576,5 @@ int main(int argc, char **argv)
 		failed |= bench_op_run(&ctx, &bench_ops[i]);
 	for (int i = optind; i < argc; i++)
 		failed |= bench_op_run(&ctx, bench_op_find(argv[i]));
-	unlink(ctx.file_path);
 	return failed ? 1 : 0;
 }

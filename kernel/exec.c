@@ -174,9 +174,12 @@ static unsigned int vm_flags_from_pf(uint32_t pf)
 	return (pf & PF_R ? VM_READ : 0) | (pf & PF_W ? VM_WRITE : 0) | (pf & PF_X ? VM_EXEC : 0);
 }
 
-// A PT_LOAD becomes a private file-backed VMA for its file part, whose bytes past
-// p_filesz read as zero, and an anonymous VMA for the rest of p_memsz (.bss). A later
-// segment sharing a page with this one replaces that page (as Linux's MAP_FIXED does).
+// A PT_LOAD becomes a private file-backed VMA for its file part and an anonymous VMA for
+// the rest of p_memsz (.bss). In a writable segment the bytes past p_filesz read as zero
+// (they start .bss); a read-only segment's last page shows the file as it is, as on Linux,
+// so that page can be the file's own page, shared by every process running the program
+// (and, under QEMU, translated once). A later segment sharing a page with this one
+// replaces that page (as Linux's MAP_FIXED does).
 static int exec_map_segment(struct exec_ctx *ctx, const Elf64_Phdr *ph)
 {
 	uintptr_t va = ph->p_vaddr + ctx->elf.load_bias;
@@ -184,14 +187,16 @@ static int exec_map_segment(struct exec_ctx *ctx, const Elf64_Phdr *ph)
 	uintptr_t file_end = ph->p_filesz ? ALIGN_UP(va + ph->p_filesz, PAGE_SIZE) : start;
 	uintptr_t mem_end = ALIGN_UP(va + ph->p_memsz, PAGE_SIZE);
 	unsigned int flags = vm_flags_from_pf(ph->p_flags);
+	off_t limit = (ph->p_flags & PF_W) || ph->p_memsz > ph->p_filesz ?
+			      (off_t)(ph->p_offset + ph->p_filesz) :
+			      VMA_NO_LIMIT;
 	int err = 0;
 
 	if (ph->p_memsz == 0)
 		return 0;
 	if (file_end > start)
 		err = vm_map(ctx->mm, start, file_end, flags, ctx->file,
-			     (off_t)ALIGN_DOWN(ph->p_offset, PAGE_SIZE),
-			     (off_t)(ph->p_offset + ph->p_filesz));
+			     (off_t)ALIGN_DOWN(ph->p_offset, PAGE_SIZE), limit);
 	if (!err && mem_end > file_end)
 		err = vm_map(ctx->mm, file_end, mem_end, flags, NULL, 0, 0);
 	return err;
