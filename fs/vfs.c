@@ -17,6 +17,7 @@
 #include <trapeze/kmalloc.h>
 #include <trapeze/panic.h>
 #include <trapeze/printk.h>
+#include <trapeze/procfs.h>
 #include <trapeze/string.h>
 #include <trapeze/tty.h>
 
@@ -280,12 +281,12 @@ int vfs_mount(const struct fs_type *type, struct dentry *mountpoint, const void 
 	return 0;
 }
 
-// Boot: "/" is a ramfs; /dev is a devfs with the console and memory devices.
+// Boot: "/" is a ramfs; /dev is a devfs with the console and memory devices; /proc is procfs.
 // Context: boot, in the first task, before any user process.
 void vfs_init(void)
 {
 	struct super_block *sb = ramfs_type.mount(&ramfs_type, NULL);
-	struct dentry *dev;
+	struct dentry *dev, *proc;
 	int err;
 
 	if (IS_ERR(sb))
@@ -298,7 +299,13 @@ void vfs_init(void)
 	if (err)
 		panic("vfs: cannot mount devfs on /dev: %d", err);
 	dentry_put(dev);
+	err = vfs_mknod(vfs_root, "proc", 4, S_IFDIR | 0555, 0, &proc);
+	if (!err)
+		err = vfs_mount(&procfs_type, proc, NULL);
+	if (err)
+		panic("vfs: cannot mount procfs on /proc: %d", err);
+	dentry_put(proc);
 	mem_devices_init();
 	tty_init();
-	pr_info("vfs: ramfs on /, devfs on /dev\n");
+	pr_info("vfs: ramfs on /, devfs on /dev, procfs on /proc\n");
 }

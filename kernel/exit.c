@@ -99,17 +99,26 @@ static void release_resources(struct task *t)
 		// CLONE_CHILD_CLEARTID: tell a thread library the task is gone.
 		put_user(0, (int __user *)t->clear_child_tid);
 	}
+	struct files *files;
+	struct fs_context *fs;
+	uint64_t flags;
+
 	vfork_release(t);
-	if (t->files)
-		files_put(t->files);
+	// Readers of another task's files, fs and mm (procfs) take tasklist_lock: unhook the
+	// pointers under it first, so nobody can pick them up while they are being freed.
+	flags = spin_lock_irqsave(&tasklist_lock);
+	files = t->files;
+	fs = t->fs;
 	t->files = NULL;
-	if (t->fs)
-		fs_context_put(t->fs);
 	t->fs = NULL;
-	if (mm) {
-		t->mm = NULL;
+	t->mm = NULL;
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	if (files)
+		files_put(files);
+	if (fs)
+		fs_context_put(fs);
+	if (mm)
 		mm_put(mm);
-	}
 }
 
 void do_exit(int wait_status)

@@ -16,6 +16,7 @@
 #include <asm/cpu.h>
 #include <asm/irq.h>
 #include <asm/paging.h>
+#include <asm/pt_regs.h>
 #include <asm/x86.h>
 
 extern char boot_stack[], boot_stack_top[];
@@ -29,10 +30,23 @@ static struct task boot_task = {
 	.state = TASK_RUNNING,
 };
 
-// Context: interrupt (LAPIC timer, HZ times a second).
+// Context: interrupt (LAPIC timer, HZ times a second). Each tick is charged to what it
+// interrupted: user code, kernel code of a task, or the idle task (pid 0).
 static void timer_irq(struct pt_regs *regs, void *data)
 {
-	this_cpu()->ticks++;
+	struct cpu *cpu = this_cpu();
+	struct task *t = current;
+
+	cpu->ticks++;
+	if (user_mode(regs)) {
+		t->utime_ticks++;
+		cpu->user_ticks++;
+	} else if (t->pid == 0) {
+		cpu->idle_ticks++;
+	} else {
+		t->stime_ticks++;
+		cpu->system_ticks++;
+	}
 	sched_tick();
 }
 

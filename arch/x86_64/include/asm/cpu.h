@@ -24,6 +24,8 @@ struct cpu {
 	struct tss *tss;
 	bool need_resched;     // set by the timer and by wake-ups; checked on the way out
 	uint64_t ticks;        // timer interrupts taken on this CPU
+	// Where those ticks landed (for /proc/stat and uptime), counted by the timer handler.
+	uint64_t user_ticks, system_ticks, idle_ticks;
 };
 
 extern struct cpu boot_cpu;
