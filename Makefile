@@ -123,7 +123,16 @@ host-test: $(TEST_PROGS)
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
+# sparse: user pointers (__user) never dereferenced or mixed with kernel pointers.
+KSRCS_C := $(filter %.c,$(KSRCS))
+check: $(B)/gen/syscall_table.h
+	@for f in $(KSRCS_C); do \
+		sparse -ffreestanding -Wno-decl -std=gnu11 -D__CHECKER__ -nostdinc \
+			-isystem $(shell $(CC) -print-file-name=include) -Iinclude \
+			-Iarch/x86_64/include -I$(B)/gen $$f; \
+	done 2>&1 | tee $(B)/sparse.log; test ! -s $(B)/sparse.log
+
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps run debug iso test bench host-test format clean
+.PHONY: all deps run debug iso test bench host-test format check clean

@@ -12,21 +12,21 @@ int copy_from_user(void *dst, const void __user *src, size_t n)
 {
 	if (!access_ok(src, n))
 		return -EFAULT;
-	return raw_copy_user(dst, (const void *)src, n) ? -EFAULT : 0;
+	return raw_copy_user(dst, (__force const void *)src, n) ? -EFAULT : 0;
 }
 
 int copy_to_user(void __user *dst, const void *src, size_t n)
 {
 	if (!access_ok(dst, n))
 		return -EFAULT;
-	return raw_copy_user((void *)dst, src, n) ? -EFAULT : 0;
+	return raw_copy_user((__force void *)dst, src, n) ? -EFAULT : 0;
 }
 
 int clear_user(void __user *dst, size_t n)
 {
 	if (!access_ok(dst, n))
 		return -EFAULT;
-	return raw_clear_user((void *)dst, n) ? -EFAULT : 0;
+	return raw_clear_user((__force void *)dst, n) ? -EFAULT : 0;
 }
 
 long strncpy_from_user(char *dst, const char __user *src, size_t max)
@@ -39,7 +39,7 @@ long strncpy_from_user(char *dst, const char __user *src, size_t max)
 	// Never read past the end of user space, even when max would allow it.
 	if (max > USER_END - a)
 		max = USER_END - a;
-	len = raw_strncpy_user(dst, (const char *)src, max);
+	len = raw_strncpy_user(dst, (__force const char *)src, max);
 	if (len < 0)
 		return -EFAULT;
 	if ((size_t)len == max)
@@ -61,19 +61,19 @@ size_t copy_to_user_partial(void __user *dst, const void *src, size_t n)
 {
 	size_t span = user_span(dst, n);
 
-	return span - raw_copy_user((void *)dst, src, span);
+	return span - raw_copy_user((__force void *)dst, src, span);
 }
 
 size_t copy_from_user_partial(void *dst, const void __user *src, size_t n)
 {
 	size_t span = user_span(src, n);
 
-	return span - raw_copy_user(dst, (const void *)src, span);
+	return span - raw_copy_user(dst, (__force const void *)src, span);
 }
 
 size_t clear_user_partial(void __user *dst, size_t n)
 {
 	size_t span = user_span(dst, n);
 
-	return span - raw_clear_user((void *)dst, span);
+	return span - raw_clear_user((__force void *)dst, span);
 }

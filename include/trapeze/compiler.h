@@ -1,10 +1,15 @@
 // Compiler attributes and small helpers used everywhere. No kernel state.
 #pragma once
 
+// User pointers are their own address space for sparse (`make check`); __force marks the
+// few places that legitimately turn one into a plain pointer (the user-copy routines, a
+// kernel buffer passed where a user one is expected).
 #ifdef __CHECKER__
 #define __user __attribute__((noderef, address_space(1)))
+#define __force __attribute__((force))
 #else
 #define __user
+#define __force
 #endif
 
 #define __packed __attribute__((packed))
