@@ -31,7 +31,8 @@ static struct task boot_task = {
 };
 
 // Context: interrupt (LAPIC timer, HZ times a second). Each tick is charged to what it
-// interrupted: user code, kernel code of a task, or the idle task (pid 0).
+// interrupted: user code, kernel code of a task, or the idle task (pid 0); then the task's
+// RLIMIT_CPU is checked against its new total.
 static void timer_irq(struct pt_regs *regs, void *data)
 {
 	struct cpu *cpu = this_cpu();
@@ -47,6 +48,8 @@ static void timer_irq(struct pt_regs *regs, void *data)
 		t->stime_ticks++;
 		cpu->system_ticks++;
 	}
+	if (t->pid != 0)
+		rlimit_cpu_tick(t);
 	sched_tick();
 }
 
@@ -56,6 +59,7 @@ static void memory_init(void)
 	page_alloc_init(&boot_info);
 	paging_use_page_alloc();
 	kmalloc_init();
+	cpu_guarded_stacks_init();
 }
 
 static void interrupts_init(void)
@@ -100,6 +104,7 @@ void kernel_main(uint32_t magic, uint32_t mbi_phys)
 	boot_task.kstack_base = (uintptr_t)boot_stack;
 	boot_task.kstack_top = (uintptr_t)boot_stack_top;
 	list_init(&boot_task.run_link);
+	rlimit_init_default(boot_task.rlim); // it unpacks the initramfs: RLIMIT_FSIZE applies
 	cpu_early_init(&boot_task);
 	multiboot_parse(magic, mbi_phys);
 	cmdline_parse(boot_info.cmdline);

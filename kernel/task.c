@@ -44,7 +44,7 @@ static int nr_tasks;                           // under tasklist_lock
 static pid_t last_pid;                         // under tasklist_lock
 
 // Map a kernel stack into a free slot; returns its top (16-byte aligned), or 0.
-static uintptr_t kstack_alloc(void)
+uintptr_t kstack_alloc(void)
 {
 	uint64_t flags = spin_lock_irqsave(&kstack_lock);
 	int slot = -1;
@@ -168,6 +168,7 @@ struct task *task_create(const char *name, void (*fn)(void *), void *arg)
 	list_init(&t->run_link);
 	list_init(&t->timer_link);
 	spin_init(&t->sig_lock, "task.sig_lock");
+	rlimit_init_default(t->rlim); // Linux's defaults; fork copies the parent's over them
 	t->start_ns = time_ns();
 
 	flags = spin_lock_irqsave(&tasklist_lock);

@@ -33,6 +33,7 @@ _Static_assert(__builtin_offsetof(struct cpu, running) == CPU_CURRENT, "cpu.runn
 struct cpu boot_cpu;
 struct cpu_features cpu_features;
 static struct tss boot_tss __aligned(16);
+// Early-boot stacks, until cpu_guarded_stacks_init() replaces them with guarded ones.
 static uint8_t ist_stacks[3][IST_STACK_SIZE] __aligned(16);
 static uint8_t irq_stack[IRQ_STACK_SIZE] __aligned(16);
 
@@ -164,6 +165,27 @@ void cpu_init(void)
 	pr_info("cpu: %s, nx %d smep %d smap %d umip %d 1g-pages %d\n", cpu_features.vendor,
 		cpu_features.nx, cpu_features.smep, cpu_features.smap, cpu_features.umip,
 		cpu_features.pdpe1gb);
+}
+
+// Move the interrupt stack and the IST stacks (NMI, double fault, machine check) from the
+// small .bss arrays used during early boot to guarded stacks in the kernel-stack area, so
+// that an overflow of any of them faults on a guard page (and, through the double-fault
+// handler on its own stack, panics) instead of overwriting whatever lies next to it.
+// Context: boot, after the page allocator, interrupts off.
+void cpu_guarded_stacks_init(void)
+{
+	uintptr_t irq = kstack_alloc();
+
+	if (!irq)
+		panic("cpu: no memory for the interrupt stack");
+	boot_cpu.irq_stack_top = irq;
+	for (int i = 0; i < 3; i++) {
+		uintptr_t top = kstack_alloc();
+
+		if (!top)
+			panic("cpu: no memory for IST stack %d", i + 1);
+		boot_tss.ist[i] = top;
+	}
 }
 
 // Point the CPU at t's kernel stack for entries from user mode (TSS.RSP0 for interrupts,

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <trapeze/list.h>
+#include <trapeze/rlimit.h>
 #include <trapeze/spinlock.h>
 #include <trapeze/types.h>
 
@@ -103,9 +104,19 @@ struct task {
 		uint64_t rem; // user pointer for the time left
 	} restart;
 
-	// Accounting.
+	// Resource limits (kernel/rlimit.c). Read without a lock by the task itself (one
+	// field at a time); written with tasklist_lock held (irqsave) by prlimit64, and by the
+	// timer tick, which moves rlim[RLIMIT_CPU].rlim_cur up a second at each SIGXCPU
+	// (compare-and-swap).
+	struct rlimit rlim[RLIM_NLIMITS];
+
+	// Accounting (include/trapeze/rlimit.h).
 	uint64_t start_ns;
-	uint64_t utime_ticks, stime_ticks;
+	uint64_t utime_ticks, stime_ticks; // charged by the timer interrupt to the running task
+	unsigned long maxrss;     // peak resident pages of the task's address spaces, by faults
+	unsigned long min_flt;    // page faults resolved, counted by the task's own faults
+	// The usage of reaped children, theirs included (wait4 adds it), under tasklist_lock.
+	struct task_usage child_usage;
 };
 
 // Turn a pointer to the top of a kernel stack into its user pt_regs.
@@ -117,6 +128,10 @@ static inline struct pt_regs *task_pt_regs(const struct task *t)
 extern struct spinlock tasklist_lock;
 extern struct list_head task_list; // every task, under tasklist_lock
 extern struct task *init_task;     // pid 1, the reaper of orphans
+
+// A KSTACK_SIZE stack in the kernel-stack area with an unmapped guard page below it;
+// returns its top (16-byte aligned) or 0 when out of memory. Context: process context.
+uintptr_t kstack_alloc(void);
 
 // Create a kernel task that runs fn(arg) on its own kernel stack, not yet runnable.
 // When fn returns, the task leaves for user mode through the pt_regs at its stack top.

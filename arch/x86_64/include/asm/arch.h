@@ -25,6 +25,7 @@ extern uint64_t nmi_count; // NMIs taken (each is also logged)
 extern bool smap_enabled;
 void cpu_early_init(struct task *boot_task);
 void cpu_set_kernel_stack(uintptr_t top);
+void cpu_guarded_stacks_init(void);
 
 // multiboot.c
 void multiboot_parse(uint32_t magic, uint32_t mbi_phys);
