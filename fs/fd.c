@@ -2,6 +2,11 @@
 // FILES_MAX file references and a close-on-exec bit per slot; fork copies it (files_dup),
 // and tasks could share one by reference count. The system calls that only shuffle
 // descriptors live here too: close, dup, dup2, dup3, fcntl, ioctl.
+// New descriptor numbers stay below the task's RLIMIT_NOFILE soft limit (EMFILE when none
+// is free; dup2/dup3 to a number beyond it: EBADF; F_DUPFD from one: EINVAL), and below
+// FILES_MAX, the fixed size of the table, whatever the limit says: root may raise the
+// limit up to Linux's nr_open, but numbers from FILES_MAX on are EMFILE (docs/rlimits.md).
+// Descriptors already open above a lowered limit stay usable, as on Linux.
 // Lock: files->lock, a leaf spinlock. A file is never released under it: slots are
 // cleared under the lock and the reference is dropped after unlocking.
 
@@ -9,6 +14,7 @@
 #include <trapeze/err.h>
 #include <trapeze/fs.h>
 #include <trapeze/kmalloc.h>
+#include <trapeze/rlimit.h>
 #include <trapeze/string.h>
 #include <trapeze/task.h>
 #include <trapeze/uaccess.h>
@@ -93,13 +99,23 @@ void files_close_on_exec(struct files *files)
 	}
 }
 
-// Put f into the lowest free slot >= min. Consumes the reference on success.
+// One more than the highest descriptor number the current task may create.
+static int files_limit(void)
+{
+	uint64_t lim = rlimit(RLIMIT_NOFILE);
+
+	return lim < FILES_MAX ? (int)lim : FILES_MAX;
+}
+
+// Put f into the lowest free slot >= min below the current task's limit. Consumes the
+// reference on success.
 static int files_install(struct files *files, struct file *f, int min, bool cloexec)
 {
 	int ret = -EMFILE;
+	int limit = files_limit();
 
 	spin_lock(&files->lock);
-	for (int fd = min; fd < FILES_MAX; fd++) {
+	for (int fd = min; fd < limit; fd++) {
 		if (!files->fd[fd]) {
 			files->fd[fd] = f;
 			cloexec_set(files, fd, cloexec);
@@ -161,7 +177,7 @@ static long do_dupfd(int oldfd, unsigned long min, bool cloexec)
 
 	if (!f)
 		return -EBADF;
-	if (min >= FILES_MAX) {
+	if (min >= rlimit(RLIMIT_NOFILE)) {
 		file_put(f);
 		return -EINVAL;
 	}
@@ -177,14 +193,17 @@ long sys_dup(int oldfd)
 }
 
 // Make newfd refer to oldfd's file, closing what newfd held (atomically for other users
-// of the table).
+// of the table). A newfd the limit allows but the table cannot hold is EMFILE (Linux says
+// the same for numbers past nr_open).
 static long do_dup3(int oldfd, int newfd, bool cloexec)
 {
 	struct files *files = current->files;
 	struct file *f, *old;
 
-	if (newfd < 0 || newfd >= FILES_MAX)
+	if (newfd < 0 || (uint64_t)newfd >= rlimit(RLIMIT_NOFILE))
 		return -EBADF;
+	if (newfd >= FILES_MAX)
+		return -EMFILE;
 	f = fd_get_file(oldfd);
 	if (!f)
 		return -EBADF;

@@ -42,11 +42,11 @@ static size_t iter_copy_seg(struct iov_iter *it, char __user *seg, char *kbuf, s
 {
 	if (it->kernel) {
 		if (dir == ITER_TO)
-			memcpy((char *)seg, kbuf, n);
+			memcpy((__force char *)seg, kbuf, n);
 		else if (dir == ITER_FROM)
-			memcpy(kbuf, (char *)seg, n);
+			memcpy(kbuf, (__force char *)seg, n);
 		else
-			memset((char *)seg, 0, n);
+			memset((__force char *)seg, 0, n);
 		return n;
 	}
 	if (dir == ITER_TO)
@@ -145,6 +145,8 @@ void file_put(struct file *f)
 		return;
 	if (f->f_op && f->f_op->release && !(f->f_mode & FMODE_PATH))
 		f->f_op->release(f->f_inode, f);
+	if (f->f_mode & FMODE_WRITER)
+		inode_writer_put(f->f_inode);
 	dentry_put(f->f_dentry);
 	kfree(f);
 }
@@ -179,6 +181,16 @@ struct file *file_open_dentry(struct dentry *d, int flags)
 	f = file_alloc(d, flags, fops);
 	if (!f)
 		return ERR_PTR(-ENOMEM);
+	// A regular file open for writing keeps a running program's code from changing.
+	if ((f->f_mode & FMODE_WRITE) && S_ISREG(inode->i_mode)) {
+		err = inode_writer_get(inode);
+		if (err) {
+			f->f_op = NULL;
+			file_put(f);
+			return ERR_PTR(err);
+		}
+		f->f_mode |= FMODE_WRITER;
+	}
 	if (!(flags & O_PATH) && fops->open) {
 		err = fops->open(inode, f);
 		if (err) {
@@ -202,11 +214,17 @@ int vfs_truncate(struct inode *inode, int64_t size)
 		return -EFBIG;
 	if (!inode->i_op || !inode->i_op->truncate)
 		return -EINVAL;
+	// Write access for the duration, as Linux's do_truncate: a program being run
+	// cannot be cut short (ETXTBSY). ftruncate's own open already holds it.
+	err = inode_writer_get(inode);
+	if (err)
+		return err;
 	mutex_lock(&inode->i_mutex);
 	err = inode->i_op->truncate(inode, size);
 	if (!err)
 		inode_touch_mtime(inode);
 	mutex_unlock(&inode->i_mutex);
+	inode_writer_put(inode);
 	return err;
 }
 

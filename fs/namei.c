@@ -6,7 +6,9 @@
 // no kernel stack. At most SYMLOOP_MAX links are followed per lookup (-ELOOP), a component
 // longer than NAME_MAX is -ENAMETOOLONG, and a non-directory followed by more path is
 // -ENOTDIR. ".." never leaves the task's root and climbs out of a mounted file system
-// through its mount point. Trailing slashes demand a directory.
+// through its mount point. Trailing slashes demand a directory. A cached child of a file
+// system with d_revalidate (procfs) is checked before use; a stale one is invalidated
+// and the name looked up again, so a /proc/<pid> whose task has gone is -ENOENT.
 // Context: process context; lookups may sleep in a file system's lookup method.
 
 #include <trapeze/err.h>
@@ -74,10 +76,30 @@ static struct dentry *walk_dotdot(struct dentry *d, struct dentry *root)
 	return up;
 }
 
+// The cached child of dir named name, asked first whether it is still good when its file
+// system can tell (d_revalidate): a reference to it, NULL when there is none or it was
+// stale (it has been invalidated, so the caller looks the name up afresh), or ERR_PTR.
+static struct dentry *lookup_cached(struct dentry *dir, const char *name, size_t len)
+{
+	struct dentry *d = dentry_find_child(dir, name, len);
+	const struct dentry_operations *ops = dir->d_sb->s_d_op;
+	int ret;
+
+	if (!d || !ops || !ops->d_revalidate || READ_ONCE(d->d_mounted))
+		return d;
+	ret = ops->d_revalidate(d);
+	if (ret > 0)
+		return d;
+	if (ret == 0)
+		dentry_invalidate(d);
+	dentry_put(d);
+	return ret == 0 ? NULL : ERR_PTR(ret);
+}
+
 struct dentry *lookup_child_locked(struct dentry *dir, const char *name, size_t len)
 {
 	struct inode *di = dir->d_inode;
-	struct dentry *d = dentry_find_child(dir, name, len);
+	struct dentry *d = lookup_cached(dir, name, len);
 	int err;
 
 	if (d || !di->i_op || !di->i_op->lookup)
@@ -90,7 +112,7 @@ struct dentry *lookup_child_locked(struct dentry *dir, const char *name, size_t 
 		dentry_put(d);
 		return err == -ENOENT ? NULL : ERR_PTR(err);
 	}
-	dentry_link(d);
+	dentry_link_cached(d);
 	return d;
 }
 
@@ -98,8 +120,10 @@ struct dentry *lookup_child_locked(struct dentry *dir, const char *name, size_t 
 static struct dentry *lookup_child(struct dentry *dir, const char *name, size_t len)
 {
 	struct inode *di = dir->d_inode;
-	struct dentry *d = dentry_find_child(dir, name, len);
+	struct dentry *d = lookup_cached(dir, name, len);
 
+	if (IS_ERR(d))
+		return d;
 	if (!d && di->i_op && di->i_op->lookup) {
 		mutex_lock(&di->i_mutex);
 		d = lookup_child_locked(dir, name, len);

@@ -9,6 +9,7 @@
 #include <trapeze/fs.h>
 #include <trapeze/kmalloc.h>
 #include <trapeze/page_alloc.h>
+#include <trapeze/rlimit.h>
 #include <trapeze/uaccess.h>
 
 ssize_t vfs_read(struct file *f, struct iov_iter *to, off_t *pos)
@@ -28,6 +29,8 @@ ssize_t vfs_read(struct file *f, struct iov_iter *to, off_t *pos)
 
 ssize_t vfs_write(struct file *f, struct iov_iter *from, off_t *pos)
 {
+	int ret;
+
 	if (!(f->f_mode & FMODE_WRITE))
 		return -EBADF;
 	if (!f->f_op->write)
@@ -36,6 +39,10 @@ ssize_t vfs_write(struct file *f, struct iov_iter *from, off_t *pos)
 		from->count = MAX_RW_COUNT;
 	if (from->count == 0 && !S_ISREG(f->f_inode->i_mode))
 		return 0;
+	// RLIMIT_FSIZE: a regular file grows only up to the limit (SIGXFSZ and EFBIG past it).
+	ret = rlimit_fsize_clamp(f, *pos, &from->count);
+	if (ret)
+		return ret;
 	return f->f_op->write(f, from, pos);
 }
 
@@ -322,6 +329,15 @@ out:
 	return ret;
 }
 
+// A truncate by the current task: RLIMIT_FSIZE first (SIGXFSZ and EFBIG when it would grow
+// the file past the limit), then the file system.
+static int do_truncate(struct inode *inode, off_t size)
+{
+	int err = rlimit_fsize_truncate_check(inode, size);
+
+	return err ? err : vfs_truncate(inode, size);
+}
+
 long sys_truncate(const char __user *upath, off_t size)
 {
 	char *path = path_from_user(upath);
@@ -334,7 +350,7 @@ long sys_truncate(const char __user *upath, off_t size)
 	kfree(path);
 	if (err)
 		return err;
-	err = vfs_truncate(d->d_inode, size);
+	err = do_truncate(d->d_inode, size);
 	dentry_put(d);
 	return err;
 }
@@ -349,7 +365,7 @@ long sys_ftruncate(int fd, off_t size)
 	if (!(f->f_mode & FMODE_WRITE))
 		err = (f->f_mode & FMODE_PATH) ? -EBADF : -EINVAL;
 	else
-		err = vfs_truncate(f->f_inode, size);
+		err = do_truncate(f->f_inode, size);
 	file_put(f);
 	return err;
 }

@@ -9,6 +9,9 @@
 // freed with its last reference, and then drops its inode and its parent.
 // Mounts live in the tree too: a dentry with d_mounted set is covered by that superblock's
 // root, whose s_mountpoint points back.
+// A file system whose dentries can go stale (procfs) has them revalidated by path lookup;
+// dentry_invalidate() then drops a stale one with its whole subtree.
+// Write access and execution of a file exclude each other through inode->i_writecount.
 // Lock: dcache_lock (a leaf spinlock) covers every dentry's links, names and counts.
 
 #include <asm/apic.h>
@@ -66,6 +69,44 @@ void inode_put(struct inode *inode)
 	if (inode->i_sb->s_op && inode->i_sb->s_op->inode_evict)
 		inode->i_sb->s_op->inode_evict(inode);
 	kfree(inode);
+}
+
+int inode_writer_get(struct inode *inode)
+{
+	long old = __atomic_load_n(&inode->i_writecount, __ATOMIC_RELAXED);
+
+	do {
+		if (old < 0)
+			return -ETXTBSY;
+	} while (!__atomic_compare_exchange_n(&inode->i_writecount, &old, old + 1, false,
+					      __ATOMIC_ACQUIRE, __ATOMIC_RELAXED));
+	return 0;
+}
+
+void inode_writer_put(struct inode *inode)
+{
+	long left = __atomic_sub_fetch(&inode->i_writecount, 1, __ATOMIC_RELEASE);
+
+	assert(left >= 0);
+}
+
+int inode_write_deny(struct inode *inode)
+{
+	long old = __atomic_load_n(&inode->i_writecount, __ATOMIC_RELAXED);
+
+	do {
+		if (old > 0)
+			return -ETXTBSY;
+	} while (!__atomic_compare_exchange_n(&inode->i_writecount, &old, old - 1, false,
+					      __ATOMIC_ACQUIRE, __ATOMIC_RELAXED));
+	return 0;
+}
+
+void inode_write_allow(struct inode *inode)
+{
+	long left = __atomic_add_fetch(&inode->i_writecount, 1, __ATOMIC_RELEASE);
+
+	assert(left <= 0);
 }
 
 void inode_touch_mtime(struct inode *inode)
@@ -185,6 +226,50 @@ void dentry_link(struct dentry *d)
 
 	dentry_link_locked(d);
 	spin_unlock_irqrestore(&dcache_lock, flags);
+}
+
+// A directory whose own dentry has been unlinked (removed or invalidated) takes no new
+// cached children: the invalidation below has already emptied, or is emptying, it.
+void dentry_link_cached(struct dentry *d)
+{
+	uint64_t flags = spin_lock_irqsave(&dcache_lock);
+	struct dentry *parent = d->d_parent;
+
+	if ((parent->d_flags & DENTRY_LINKED) || parent->d_parent == parent)
+		dentry_link_locked(d);
+	spin_unlock_irqrestore(&dcache_lock, flags);
+}
+
+// Unlink d first, so that lookups stop linking children into it (dentry_link_cached), then
+// repeatedly unlink the deepest first-child of what is left below it and drop it, which
+// frees it unless someone holds it. Starting from d again each round picks up children a
+// lookup in a subdirectory linked meanwhile. A loop, not recursion: trees may be deep.
+void dentry_invalidate(struct dentry *d)
+{
+	for (;;) {
+		uint64_t flags = spin_lock_irqsave(&dcache_lock);
+		struct dentry *c = d;
+
+		if (d->d_mounted) {
+			spin_unlock_irqrestore(&dcache_lock, flags);
+			return;
+		}
+		if (d->d_flags & DENTRY_LINKED) {
+			list_del(&d->d_child);
+			d->d_flags &= ~DENTRY_LINKED;
+		}
+		while (!list_empty(&c->d_children))
+			c = list_first_entry(&c->d_children, struct dentry, d_child);
+		if (c == d) {
+			spin_unlock_irqrestore(&dcache_lock, flags);
+			return;
+		}
+		list_del(&c->d_child);
+		c->d_flags &= ~DENTRY_LINKED;
+		c->d_count++;
+		spin_unlock_irqrestore(&dcache_lock, flags);
+		dentry_put(c);
+	}
 }
 
 // The caller holds a reference to d, so the unlinked dentry is not freed here.

@@ -8,6 +8,10 @@
 // does the task switch to the new mm (exec_commit), so a failed exec returns its errno to
 // an untouched caller.
 //
+// The program's file cannot be written while it runs (ETXTBSY, as on Linux): exec denies
+// writes from the moment it opens the file, and the new mm keeps that deny with its
+// exe_file (/proc/<pid>/exe) until the last user of the mm exits or execs again.
+//
 // The initial stack, from STACK_TOP down (Linux x86-64 ABI; rsp points at argc and is
 // 16-byte aligned there):
 //	16 random bytes (AT_RANDOM)      "x86_64" (AT_PLATFORM)
@@ -74,13 +78,23 @@ struct exec_ctx {
 
 // --- the file --------------------------------------------------------------------------------
 
+// Close a file exec_open opened, giving back its deny-write.
+static void exec_file_put(struct file *f)
+{
+	inode_write_allow(f->f_inode);
+	file_put(f);
+}
+
 // Open path for exec and read its first page into ctx->hdr. -EACCES unless it is a
-// regular file with an execute bit.
+// regular file with an execute bit; -ETXTBSY while it is open for writing. Writes stay
+// denied while ctx->file holds it (then the new mm's exe_file holds the program), so
+// the headers read here are what will run.
 static int exec_open(struct exec_ctx *ctx, const char *path)
 {
 	struct file *f = file_open(path, O_RDONLY, 0);
 	mode_t mode;
 	ssize_t n;
+	int err;
 
 	if (IS_ERR(f))
 		return (int)PTR_ERR(f);
@@ -89,13 +103,18 @@ static int exec_open(struct exec_ctx *ctx, const char *path)
 		file_put(f);
 		return -EACCES;
 	}
+	err = inode_write_deny(f->f_inode);
+	if (err) {
+		file_put(f);
+		return err;
+	}
 	n = kernel_read(f, ctx->hdr, PAGE_SIZE, 0);
 	if (n < 0) {
-		file_put(f);
+		exec_file_put(f);
 		return (int)n;
 	}
 	if (ctx->file)
-		file_put(ctx->file);
+		exec_file_put(ctx->file);
 	ctx->file = f;
 	ctx->hdr_len = (size_t)n;
 	return 0;
@@ -329,7 +348,7 @@ static int strv_get(const struct exec_strv *v, long i, const char **s)
 	}
 	if (get_user(p, &v->u[i]))
 		return -EFAULT;
-	*s = (const char *)p;
+	*s = (__force const char *)p;
 	return 0;
 }
 
@@ -516,6 +535,11 @@ static int exec_build_mm(struct exec_ctx *ctx, uintptr_t *sp)
 		return -ENOMEM;
 	}
 	st.mm = ctx->mm;
+	err = mm_exe_file_set(ctx->mm, ctx->file);
+	if (err) {
+		kfree(st.bounce);
+		return err;
+	}
 	// Nobody else can see the new mm; the lock is for the helpers' assertions. User
 	// faults while copying strings take the caller's mm lock, a different one.
 	mm_lock(ctx->mm);
@@ -583,7 +607,7 @@ static int do_execve(const char *path, const struct exec_strv *argv,
 	if (ctx->mm)
 		mm_put(ctx->mm);
 	if (ctx->file)
-		file_put(ctx->file);
+		exec_file_put(ctx->file);
 	kfree(ctx->hdr);
 	kfree(ctx);
 	return err;

@@ -6,12 +6,18 @@
 // collects the status and frees the rest (kernel stack and task structure) — the zombie
 // cannot free the stack it is running on.
 //
-// Lock: tasklist_lock protects parent/children links, state changes to ZOMBIE/DEAD and the
-// stop/continue reports.
+// Reaping accounts: the zombie's CPU times, faults and peak resident set (with those of its
+// own reaped children) join the parent's children totals (getrusage RUSAGE_CHILDREN, times,
+// /proc/<pid>/stat cutime/cstime). A child nobody waits for (SIGCHLD ignored) adds nothing,
+// as on Linux.
+//
+// Lock: tasklist_lock protects parent/children links, state changes to ZOMBIE/DEAD, the
+// stop/continue reports and the children totals.
 #include <trapeze/err.h>
 #include <trapeze/exec.h>
 #include <trapeze/panic.h>
 #include <trapeze/printk.h>
+#include <trapeze/rlimit.h>
 #include <trapeze/sched.h>
 #include <trapeze/signal.h>
 #include <trapeze/task.h>
@@ -185,11 +191,13 @@ struct wait_result {
 	int status; // Linux wait status
 	int code;   // CLD_* for waitid
 	uid_t uid;
+	struct task_usage usage; // the child's and its reaped children's (Linux RUSAGE_BOTH)
 };
 
 // Collect one child report (tasklist_lock held). Returns the child's pid, 0 when no matching
 // child has anything to report, -ECHILD when there is no matching child at all.
-// A reaped zombie is unlinked and returned through *reaped for freeing outside the lock.
+// A reaped zombie is unlinked and returned through *reaped for freeing outside the lock;
+// its usage (and its children's) joins ours, as Linux's cutime/cstime.
 static pid_t wait_collect_locked(pid_t pid, int options, struct wait_result *r,
 				 struct task **reaped)
 {
@@ -202,11 +210,13 @@ static pid_t wait_collect_locked(pid_t pid, int options, struct wait_result *r,
 		any = true;
 		r->pid = c->pid;
 		r->uid = 0;
+		rusage_collect_locked(c, RUSAGE_BOTH, &r->usage);
 		if (c->state == TASK_ZOMBIE && (options & WEXITED)) {
 			r->status = c->exit_code;
 			r->code = (c->exit_code & 0x7f) == 0 ? CLD_EXITED :
 				  (c->exit_code & 0x80) ? CLD_DUMPED : CLD_KILLED;
 			if (!(options & WNOWAIT)) {
+				rusage_reap_locked(current, c);
 				list_del(&c->sibling_link);
 				c->state = TASK_DEAD;
 				*reaped = c;
@@ -269,7 +279,7 @@ long sys_wait4(pid_t pid, int __user *status, int options, void __user *rusage)
 		return found;
 	if (status && put_user(r.status, status))
 		return -EFAULT;
-	if (rusage && clear_user(rusage, RUSAGE_SIZE))
+	if (rusage && rusage_copy_to_user(rusage, &r.usage))
 		return -EFAULT;
 	return found;
 }
@@ -318,7 +328,8 @@ long sys_waitid(int idtype, int id, struct linux_siginfo __user *infop, int opti
 	// Linux zeroes the siginfo when WNOHANG finds nothing.
 	if (infop && copy_to_user(infop, &info, sizeof(info)))
 		return -EFAULT;
-	if (rusage && clear_user(rusage, RUSAGE_SIZE))
+	// Linux leaves the rusage alone when WNOHANG finds nothing.
+	if (found > 0 && rusage && rusage_copy_to_user(rusage, &r.usage))
 		return -EFAULT;
 	return 0;
 }

@@ -5,7 +5,7 @@
 // parent's kernel stack) at the top of its own kernel stack, with rax = 0, and starts in
 // task_entry (switch.S), which leaves for user mode through that pt_regs. Its address
 // space is a copy of the parent's (or the same one with CLONE_VM), its descriptor table a
-// copy, its signal handlers a copy.
+// copy, its signal handlers a copy, its resource limits a copy.
 //
 // Supported clone flags: exactly what libc fork/vfork/posix_spawn/system use. Anything
 // else (threads: CLONE_THREAD, CLONE_SIGHAND, CLONE_FILES, CLONE_FS..., and CLONE_VM
@@ -136,7 +136,11 @@ static void attach_child(struct task *child, unsigned long flags)
 	child->sigaltstack_size = parent->sigaltstack_size;
 	child->sigaltstack_flags = parent->sigaltstack_flags;
 	strlcpy(child->comm, parent->comm, sizeof(child->comm));
+	// Under tasklist_lock, which prlimit64 of another task holds while changing ours.
+	// The peak resident set starts at what the child maps now (Linux: dup_mm).
 	irq = spin_lock_irqsave(&tasklist_lock);
+	memcpy(child->rlim, parent->rlim, sizeof(child->rlim));
+	child->maxrss = READ_ONCE(child->mm->rss);
 	child->parent = parent;
 	child->pgid = parent->pgid;
 	child->sid = parent->sid;
@@ -165,7 +169,7 @@ static long do_clone(const struct clone_args_k *args)
 	if ((flags & CLONE_SETTLS) && args->tls >= USER_END)
 		return -EPERM;
 	child = task_create(current->comm, fork_child_start,
-			    (flags & CLONE_CHILD_SETTID) ? (void *)args->child_tid : NULL);
+			    (flags & CLONE_CHILD_SETTID) ? (__force void *)args->child_tid : NULL);
 	if (IS_ERR(child))
 		return PTR_ERR(child);
 	err = copy_process_state(child, flags);

@@ -216,7 +216,8 @@ void set_current_state(enum task_state state)
 {
 	// The store must be visible before the caller re-checks its wake-up condition: a
 	// waker that misses the new state has already made the condition true.
-	__atomic_store_n(&current->state, state, __ATOMIC_SEQ_CST);
+	WRITE_ONCE(current->state, state);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
 uint64_t sched_deadline_ns(uint64_t ns)

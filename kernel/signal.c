@@ -16,6 +16,7 @@
 // tasklist_lock -> task->sig_lock -> signal_handlers->lock -> rq_lock (wake_up_task).
 #include <trapeze/kmalloc.h>
 #include <trapeze/panic.h>
+#include <trapeze/rlimit.h>
 #include <trapeze/sched.h>
 #include <trapeze/signal.h>
 #include <trapeze/string.h>
@@ -71,7 +72,11 @@ bool signal_action_ignores(const struct sigaction *act, int sig)
 // The wait status of a task killed by sig's default action.
 static int signal_exit_status(int sig)
 {
-	return signal_default_action(sig) == SIGDEF_CORE ? sig | WAIT_CORE_FLAG : sig;
+	// No core file is ever written; like Linux, report "core dumped" only when the
+	// RLIMIT_CORE soft limit would have allowed one.
+	if (signal_default_action(sig) == SIGDEF_CORE && rlimit(RLIMIT_CORE) > 0)
+		return sig | WAIT_CORE_FLAG;
+	return sig;
 }
 
 // --- the real-time signal queue ---
@@ -674,7 +679,7 @@ static void signal_handle(struct pt_regs *regs, int sig, const struct sigaction 
 
 	syscall_restart_fixup(regs, act);
 	if (signal_frame_setup(regs, sig, act, info, old))
-		do_exit(SIGSEGV | WAIT_CORE_FLAG); // no stack to run the handler on
+		do_exit(signal_exit_status(SIGSEGV)); // no stack to run the handler on
 	// rt_sigsuspend's caller mask is now in the frame: rt_sigreturn restores it.
 	t->restore_sigmask = false;
 	mask = t->sig_blocked | act->sa_mask;

@@ -1,5 +1,5 @@
 // Identity and system information calls: pids, credentials (everything runs as root),
-// uname, resource limits, sysinfo, getrandom, prctl, reboot.
+// uname, sysinfo, getrandom, prctl, reboot. Resource limits live in kernel/rlimit.c.
 #include <trapeze/mm.h>
 #include <trapeze/page_alloc.h>
 #include <trapeze/random.h>
@@ -90,69 +90,6 @@ long sys_uname(struct linux_utsname __user *buf)
 	strlcpy(u.machine, "x86_64", sizeof(u.machine));
 	strlcpy(u.domainname, "(none)", sizeof(u.domainname));
 	return copy_to_user(buf, &u, sizeof(u));
-}
-
-// Resource limits: reported as Linux's defaults; setting is accepted for the values we
-// enforce nothing stricter than (only lowering is checked against the hard limit).
-#define RLIMIT_CPU 0
-#define RLIMIT_STACK 3
-#define RLIMIT_NPROC 6
-#define RLIMIT_NOFILE 7
-#define RLIM_NLIMITS 16
-#define RLIM_INFINITY (~0UL)
-
-struct linux_rlimit {
-	uint64_t cur, max;
-};
-
-static struct linux_rlimit rlimit_default(int resource)
-{
-	switch (resource) {
-	case RLIMIT_STACK:
-		return (struct linux_rlimit){ 8UL << 20, RLIM_INFINITY };
-	case RLIMIT_NPROC:
-		return (struct linux_rlimit){ 1024, 1024 };
-	case RLIMIT_NOFILE:
-		return (struct linux_rlimit){ 1024, 1024 };
-	default:
-		return (struct linux_rlimit){ RLIM_INFINITY, RLIM_INFINITY };
-	}
-}
-
-long sys_prlimit64(pid_t pid, unsigned int resource, const struct linux_rlimit __user *new_lim,
-		   struct linux_rlimit __user *old_lim)
-{
-	struct linux_rlimit cur, want;
-
-	if (resource >= RLIM_NLIMITS)
-		return -EINVAL;
-	if (pid != 0 && pid != current->pid)
-		return -ESRCH;
-	cur = rlimit_default((int)resource);
-	if (new_lim) {
-		if (copy_from_user(&want, new_lim, sizeof(want)))
-			return -EFAULT;
-		if (want.cur > want.max)
-			return -EINVAL;
-		if (want.max > cur.max)
-			return -EPERM;
-		// Lowering limits is not enforced yet: refuse rather than pretend.
-		if (want.cur != cur.cur || want.max != cur.max)
-			return -EPERM;
-	}
-	if (old_lim && copy_to_user(old_lim, &cur, sizeof(cur)))
-		return -EFAULT;
-	return 0;
-}
-
-long sys_getrlimit(unsigned int resource, struct linux_rlimit __user *lim)
-{
-	return sys_prlimit64(0, resource, NULL, lim);
-}
-
-long sys_setrlimit(unsigned int resource, const struct linux_rlimit __user *lim)
-{
-	return sys_prlimit64(0, resource, lim, NULL);
 }
 
 struct linux_sysinfo {

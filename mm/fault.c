@@ -7,6 +7,7 @@
 // Context: process context, interrupts on. The resolving runs under the mm lock, which
 // sleeps: a file fault may wait for the file's i_mutex while the VMA it serves stays put.
 #include <trapeze/page_alloc.h>
+#include <trapeze/rlimit.h>
 #include <trapeze/sched.h>
 #include <trapeze/string.h>
 #include <trapeze/vm.h>
@@ -46,9 +47,13 @@ int vma_grow_down(struct mm *mm, struct vma *vma, uintptr_t addr)
 		return -EFAULT;
 	if (new_start >= vma->start)
 		return 0;
-	if (vma->end - new_start > STACK_LIMIT || new_start < VM_MMAP_MIN)
+	// The soft limit of the moment (Linux's acct_stack_growth): it may have been lowered
+	// below what the stack already is, which stops further growth but takes nothing away.
+	if (vma->end - new_start > rlimit(RLIMIT_STACK) || new_start < VM_MMAP_MIN)
 		return -EFAULT;
 	if (prev && (prev->end > new_start || new_start - prev->end < STACK_GUARD_GAP))
+		return -EFAULT;
+	if (!vm_may_expand(mm, vma->flags, vma->start - new_start, 0, 0))
 		return -EFAULT;
 	// Still above prev, so the set's order (and its tree) is unchanged.
 	vma->start = new_start;
@@ -133,6 +138,8 @@ int mm_fault(struct mm *mm, uintptr_t addr, uint64_t error_code)
 		ret = mm_fault_locked(mm, addr, error_code);
 		mm_unlock(mm);
 	} while (ret == -ENOMEM && oom_kill_or_wait(attempt++) == 0);
+	if (!ret)
+		rusage_fault_account(mm);
 	return ret;
 }
 
@@ -164,6 +171,7 @@ int vm_populate(struct mm *mm, uintptr_t start, uintptr_t end)
 				return err;
 		}
 	}
+	rusage_rss_update(mm);
 	return 0;
 }
 

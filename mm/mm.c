@@ -190,6 +190,28 @@ static bool mm_is_loaded(const struct mm *mm)
 	return (read_cr3() & PTE_ADDR_MASK) == virt_to_phys(mm->pml4);
 }
 
+int mm_exe_file_set(struct mm *mm, struct file *file)
+{
+	int err;
+
+	assert(!mm->exe_file);
+	err = inode_write_deny(file->f_inode);
+	if (err)
+		return err;
+	mm->exe_file = file_get(file);
+	return 0;
+}
+
+// Let go of the program: its file may be written again once no other mm runs it.
+static void mm_exe_file_drop(struct mm *mm)
+{
+	if (!mm->exe_file)
+		return;
+	inode_write_allow(mm->exe_file->f_inode);
+	file_put(mm->exe_file);
+	mm->exe_file = NULL;
+}
+
 void mm_put(struct mm *mm)
 {
 	struct vma *v, *tmp;
@@ -211,6 +233,7 @@ void mm_put(struct mm *mm)
 	assert(mm->rss == 0);
 	mm_unlock(mm);
 	pgtable_free(mm->pml4);
+	mm_exe_file_drop(mm);
 	kfree(mm);
 }
 
@@ -292,6 +315,9 @@ struct mm *mm_dup(struct mm *old)
 	mm->arg_end = old->arg_end;
 	mm->env_start = old->env_start;
 	mm->env_end = old->env_end;
+	// Cannot fail: old's own deny-write keeps writers away from the file.
+	if (old->exe_file && mm_exe_file_set(mm, old->exe_file))
+		panic("mm_dup: exe_file open for writing while running");
 	mm_unlock(mm);
 	mm_unlock(old);
 	if (err) {

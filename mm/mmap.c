@@ -13,6 +13,9 @@
 //    MAP_32BIT, MAP_NORESERVE (skips the overcommit check); MAP_HUGETLB is -EINVAL.
 //  - overcommit: a private writable or shared anonymous mapping, a brk or mremap growth
 //    larger than all of RAM is -ENOMEM (vm_enough_memory, mm/oom.c).
+//  - resource limits (vm_may_expand): RLIMIT_AS bounds all mapped bytes and RLIMIT_DATA
+//    the private writable non-stack ones (Linux 4.7+), for mmap, brk and mremap growth
+//    (-ENOMEM; brk keeps the old break) and stack growth (mm/fault.c).
 //  - mremap: shrink, grow in place, move (MREMAP_MAYMOVE, MREMAP_FIXED) by moving the
 //    page-table entries; MREMAP_DONTUNMAP and old_len == 0 are -EINVAL.
 //  - madvise: MADV_DONTNEED and MADV_FREE drop private and file pages (they come back
@@ -25,6 +28,7 @@
 #include <trapeze/err.h>
 #include <trapeze/fs.h>
 #include <trapeze/page_alloc.h>
+#include <trapeze/rlimit.h>
 #include <trapeze/task.h>
 #include <trapeze/vfs.h>
 #include <trapeze/vm.h>
@@ -93,6 +97,44 @@ static int vm_range_check(unsigned long addr, unsigned long len, uintptr_t *end)
 	return 0;
 }
 
+// --- resource limits -------------------------------------------------------------------------
+
+// Linux's data mappings (RLIMIT_DATA): private and writable, and not a stack.
+static bool vm_is_data(unsigned int vm_flags)
+{
+	return (vm_flags & (VM_WRITE | VM_SHARED | VM_GROWSDOWN)) == VM_WRITE;
+}
+
+static bool vm_limit_exceeded(uint64_t used, size_t len, uint64_t limit)
+{
+	return limit != RLIM_INFINITY && (len > limit || used > limit - len);
+}
+
+// Whether mm may map len more bytes with vm_flags. Sums the VMAs (only when a limit is
+// set), leaving out what lies in [start, end), which the new mapping replaces.
+bool vm_may_expand(struct mm *mm, unsigned int vm_flags, size_t len, uintptr_t start,
+		   uintptr_t end)
+{
+	uint64_t as = rlimit(RLIMIT_AS), data = rlimit(RLIMIT_DATA);
+	uint64_t total = 0, data_total = 0;
+	struct vma *v;
+
+	mm_assert_locked(mm);
+	if (as == RLIM_INFINITY && (data == RLIM_INFINITY || !vm_is_data(vm_flags)))
+		return true;
+	for (v = vma_first(&mm->vmas); v; v = vma_next(&mm->vmas, v)) {
+		uintptr_t lo = MAX(v->start, start), hi = MIN(v->end, end);
+		uint64_t size = v->end - v->start - (lo < hi ? hi - lo : 0);
+
+		total += size;
+		if (vm_is_data(v->flags))
+			data_total += size;
+	}
+	if (vm_limit_exceeded(total, len, as))
+		return false;
+	return !vm_is_data(vm_flags) || !vm_limit_exceeded(data_total, len, data);
+}
+
 // --- brk -------------------------------------------------------------------------------------
 
 // Move the end of the heap. Returns the new break, or the old one if the request is
@@ -116,6 +158,8 @@ long sys_brk(unsigned long brk)
 		if (!vma_range_free(&mm->vmas, old_end, new_end + PAGE_SIZE))
 			goto out;
 		if (vm_enough_memory((new_end - old_end) >> PAGE_SHIFT))
+			goto out;
+		if (!vm_may_expand(mm, VM_READ | VM_WRITE, new_end - old_end, 0, 0))
 			goto out;
 		if (vm_map(mm, old_end, new_end, VM_READ | VM_WRITE, NULL, 0, 0))
 			goto out;
@@ -287,6 +331,8 @@ long sys_mmap(unsigned long addr, unsigned long len, unsigned long prot, unsigne
 	}
 	mm_lock(mm);
 	ret = mmap_pick_addr(mm, addr, len, flags);
+	if (ret >= 0 && !vm_may_expand(mm, vm_flags, len, (uintptr_t)ret, (uintptr_t)ret + len))
+		ret = -ENOMEM;
 	if (ret >= 0)
 		ret = mmap_install(mm, (uintptr_t)ret, len, vm_flags, file, off, flags);
 	mm_unlock(mm);
@@ -491,6 +537,8 @@ static long mremap_locked(struct mm *mm, uintptr_t old, size_t old_len, size_t n
 	if (new_len > old_len &&
 	    (vma_is_shared_anon(vma) || (vma->flags & (VM_WRITE | VM_SHARED)) == VM_WRITE) &&
 	    vm_enough_memory((new_len - old_len) >> PAGE_SHIFT))
+		return -ENOMEM;
+	if (new_len > old_len && !vm_may_expand(mm, vma->flags, new_len - old_len, 0, 0))
 		return -ENOMEM;
 	if (flags & MREMAP_FIXED)
 		return mremap_move(mm, old, old_len, new_addr, new_len);

@@ -11,18 +11,21 @@
 //	/proc 1, its entry i: 2 + i, /proc/<pid>: pid << 16, its entry i: (pid << 16) | (1 + i),
 //	/proc/<pid>/fd/<n>: (pid << 16) | (0x1000 + n)
 //
-// Forgetting: the VFS keeps looked-up dentries linked until someone unlinks them, and it
-// has no hook to ask a file system whether a cached dentry is still good (Linux's
-// d_revalidate). So procfs unlinks ("forgets") the dentries of tasks that are gone, and of
-// descriptors that are closed, whenever /proc or a fd directory is opened or a name in it
-// is looked up afresh; every operation on a forgotten task's files fails with ENOENT, and
-// lookups in its directories do too (proc_inode.dead). What stays visible until the next
-// such event is the stat() of a cached /proc/<pid> (or fd/<n>) itself: docs/procfs.md.
+// Staleness: the VFS caches looked-up dentries. Before it uses a cached one it asks
+// proc_d_revalidate(), which says no once the task (or, for fd/<n>, the descriptor) is
+// gone; the VFS then invalidates the dentry with everything below it and looks the name
+// up again, which gives ENOENT. Everything that reads a task's data checks that the task
+// exists as well, for files and directories opened before it went.
 //
-// Lock: a directory's i_mutex (taken by the VFS around lookup) also covers forgetting its
-// children, so a lookup never links a child into a directory being forgotten. Forgetting
-// takes a parent's i_mutex before its child's, as the VFS does. Children are collected
-// under dcache_lock with a reference each and handled with no spinlock held.
+// Reclaiming: a stale dentry nobody looks up again would stay cached forever, so procfs
+// also invalidates ("forgets") the dentries of gone tasks whenever /proc is opened (ps and
+// top do, once per scan) or a pid is looked up afresh, and those of closed descriptors
+// whenever a fd directory is opened or a descriptor looked up afresh.
+//
+// Lock: the VFS holds a directory's i_mutex around lookup. Children are collected under
+// dcache_lock with a reference each and handled with no spinlock held; invalidation takes
+// dcache_lock only, and the VFS links no new child into an invalidated directory
+// (dentry_link_cached), so a lookup racing with forgetting leaves nothing behind.
 
 #include <trapeze/err.h>
 #include <trapeze/format.h>
@@ -58,6 +61,7 @@ static const struct proc_entry proc_pid_entries[] = {
 	{ "environ", S_IFREG | 0400, proc_pid_environ_show, NULL, false },
 	{ "exe", S_IFLNK | 0777, NULL, proc_pid_exe_link, false },
 	{ "fd", S_IFDIR | 0500, NULL, NULL, false },
+	{ "limits", S_IFREG | 0444, proc_pid_limits_show, NULL, false },
 	{ "maps", S_IFREG | 0444, proc_pid_maps_show, NULL, false },
 	{ "mounts", S_IFREG | 0444, proc_mounts_show, NULL, false },
 	{ "root", S_IFLNK | 0777, NULL, proc_pid_root_link, false },
@@ -178,7 +182,7 @@ static unsigned int proc_dtype(mode_t mode)
 	return S_ISLNK(mode) ? DT_LNK : DT_REG;
 }
 
-// --- forgetting the dentries of what is gone ------------------------------------------------
+// --- stale dentries: revalidating and forgetting ----------------------------------------
 
 // Up to PROC_BATCH linked children of dir from readdir cookie *cookie on, each with a
 // reference; *cookie moves past them. Returns how many.
@@ -201,38 +205,6 @@ static int proc_children_collect(struct dentry *dir, uint64_t *cookie, struct de
 	return n;
 }
 
-static void proc_forget(struct dentry *d);
-
-// Forget every child of dir. Caller holds dir's i_mutex.
-static void proc_forget_children(struct dentry *dir)
-{
-	struct dentry *batch[PROC_BATCH];
-	uint64_t cookie = 0;
-	int n;
-
-	do {
-		n = proc_children_collect(dir, &cookie, batch);
-		for (int i = 0; i < n; i++)
-			proc_forget(batch[i]);
-	} while (n == PROC_BATCH);
-}
-
-// Unlink d (consuming the caller's reference) and, for a directory, everything below it,
-// marking the directory dead first so no lookup links anything new into it.
-static void proc_forget(struct dentry *d)
-{
-	struct inode *inode = d->d_inode;
-
-	if (S_ISDIR(inode->i_mode)) {
-		mutex_lock(&inode->i_mutex);
-		proc_i(inode)->dead = true;
-		proc_forget_children(d);
-		mutex_unlock(&inode->i_mutex);
-	}
-	dentry_unlink(d);
-	dentry_put(d);
-}
-
 // A cached child of /proc whose task is gone.
 static bool proc_pid_dir_stale(struct dentry *d)
 {
@@ -241,19 +213,49 @@ static bool proc_pid_dir_stale(struct dentry *d)
 	return pi->kind == PROC_PID_DIR && !proc_task_exists(pi->pid);
 }
 
-// A cached fd/<n> whose descriptor is closed (or whose task is gone).
+// The permissions Linux gives a descriptor's link: r-x for reading, -wx for writing.
+static mode_t proc_fd_mode(const struct file *f)
+{
+	mode_t mode = S_IFLNK;
+
+	if (f->f_mode & FMODE_READ)
+		mode |= S_IRUSR | S_IXUSR;
+	if (f->f_mode & FMODE_WRITE)
+		mode |= S_IWUSR | S_IXUSR;
+	return mode;
+}
+
+// A cached fd/<n> whose descriptor is closed (or whose task is gone), or now names an
+// open with another mode than the one the inode shows.
 static bool proc_fd_link_stale(struct dentry *d)
 {
 	struct proc_inode *pi = proc_i(d->d_inode);
 	struct file *f = proc_task_fd(pi->pid, pi->fd);
+	bool stale = !f || proc_fd_mode(f) != d->d_inode->i_mode;
 
 	if (f)
 		file_put(f);
-	return !f;
+	return stale;
 }
 
-// Forget the children of dir for which stale() holds. Context: process context, with no
-// lock held or with dir's own i_mutex.
+// The VFS's question before it uses a cached dentry (dentry_operations.d_revalidate):
+// everything under /proc/<pid> lives as long as the task, fd/<n> as long as the
+// descriptor; /proc's own entries always. Context: process context, any i_mutex or none.
+static int proc_d_revalidate(struct dentry *d)
+{
+	struct proc_inode *pi = proc_i(d->d_inode);
+
+	if (pi->kind == PROC_FD_LINK)
+		return !proc_fd_link_stale(d);
+	return pi->pid == 0 || proc_task_exists(pi->pid);
+}
+
+static const struct dentry_operations proc_dops = {
+	.d_revalidate = proc_d_revalidate,
+};
+
+// Forget the children of dir for which stale() holds, to reclaim their memory. Context:
+// process context, with no lock held or with dir's own i_mutex.
 static void proc_prune(struct dentry *dir, bool (*stale)(struct dentry *d))
 {
 	struct dentry *batch[PROC_BATCH];
@@ -264,9 +266,8 @@ static void proc_prune(struct dentry *dir, bool (*stale)(struct dentry *d))
 		n = proc_children_collect(dir, &cookie, batch);
 		for (int i = 0; i < n; i++) {
 			if (stale(batch[i]))
-				proc_forget(batch[i]);
-			else
-				dentry_put(batch[i]);
+				dentry_invalidate(batch[i]);
+			dentry_put(batch[i]);
 		}
 	} while (n == PROC_BATCH);
 }
@@ -473,8 +474,10 @@ static int proc_pid_lookup(struct inode *dir, struct dentry *d)
 	struct proc_inode pi = { .kind = PROC_ENTRY, .pid = parent->pid, .fd = -1 };
 	const struct proc_entry *e;
 
-	if (parent->dead || !proc_task_exists(parent->pid))
-		return -ENOENT;
+	// Reached through a descriptor or cwd of the directory of a task that has gone:
+	// Linux says ESRCH here (a walk from /proc finds no /proc/<pid> at all: ENOENT).
+	if (!proc_task_exists(parent->pid))
+		return -ESRCH;
 	e = proc_entry_find(proc_pid_entries, ARRAY_SIZE(proc_pid_entries), d->d_name,
 			    d->d_namelen);
 	if (!e)
@@ -518,18 +521,6 @@ static const struct file_operations proc_pid_fops = {
 
 // --- /proc/<pid>/fd --------------------------------------------------------------------------
 
-// The permissions Linux gives a descriptor's link: r-x for reading, -wx for writing.
-static mode_t proc_fd_mode(const struct file *f)
-{
-	mode_t mode = S_IFLNK;
-
-	if (f->f_mode & FMODE_READ)
-		mode |= S_IRUSR | S_IXUSR;
-	if (f->f_mode & FMODE_WRITE)
-		mode |= S_IWUSR | S_IXUSR;
-	return mode;
-}
-
 // Context: process context, dir->i_mutex held by the VFS.
 static int proc_fd_lookup(struct inode *dir, struct dentry *d)
 {
@@ -539,8 +530,6 @@ static int proc_fd_lookup(struct inode *dir, struct dentry *d)
 	struct file *f;
 	mode_t mode;
 
-	if (parent->dead)
-		return -ENOENT;
 	proc_prune(d->d_parent, proc_fd_link_stale);
 	f = fd >= 0 ? proc_task_fd(parent->pid, (int)fd) : NULL;
 	if (!f)
@@ -626,6 +615,7 @@ static struct super_block *proc_mount(const struct fs_type *type, const void *da
 
 	if (!sb)
 		return ERR_PTR(-ENOMEM);
+	sb->s_d_op = &proc_dops;
 	root = proc_inode_new(sb, S_IFDIR | 0555, PROC_ROOT_INO, &pi);
 	sb->s_root = root ? dentry_alloc(NULL, sb, "/", 1) : NULL;
 	if (!sb->s_root) {

@@ -1,5 +1,5 @@
-// The files of /proc/<pid>: stat, statm, status, cmdline, environ, comm, maps, and the
-// links exe, cwd, root and fd/<n>. Formats are Linux's (proc(5)), field for field, so that
+// The files of /proc/<pid>: stat, statm, status, limits, cmdline, environ, comm, maps, and
+// the links exe, cwd, root and fd/<n>. Formats are Linux's (proc(5)), field for field, so that
 // programs parsing them (busybox ps and top, procps) work unchanged.
 //
 // Every generator snapshots the task once (proc_task_get) and its address space once
@@ -12,12 +12,12 @@
 #include <trapeze/kmalloc.h>
 #include <trapeze/page_alloc.h>
 #include <trapeze/procfs.h>
+#include <trapeze/rlimit.h>
 #include <trapeze/string.h>
 #include <trapeze/task.h>
 #include <trapeze/vm.h>
 
 #define PF_KTHREAD 0x00200000 // Linux's task flag for kernel threads (stat field 9)
-#define RLIM_INFINITY_STR "18446744073709551615"
 #define CAP_FULL_SET 0x000001ffffffffffULL // every capability of Linux 6.1: root has all
 #define KB(pages) ((pages) << (PAGE_SHIFT - 10))
 
@@ -39,7 +39,6 @@ static int proc_snap_get(pid_t pid, struct proc_snap *s, bool rss)
 
 static void proc_snap_put(struct proc_snap *s)
 {
-	proc_mm_release(&s->m);
 	proc_task_release(&s->t);
 }
 
@@ -63,6 +62,27 @@ static const char *proc_state_name(int state)
 
 // --- stat, statm ------------------------------------------------------------------------------
 
+// The accounting stat shows that proc_task does not carry: the task's faults, its reaped
+// children's totals (kernel/rlimit.c) and its RSS limit.
+struct proc_usage {
+	struct task_usage self, children;
+	uint64_t rsslim;
+};
+
+static int proc_usage_get(pid_t pid, struct proc_usage *u)
+{
+	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
+	struct task *t = task_find(pid);
+
+	if (t) {
+		rusage_collect_locked(t, RUSAGE_SELF, &u->self);
+		rusage_collect_locked(t, RUSAGE_CHILDREN, &u->children);
+		u->rsslim = READ_ONCE(t->rlim[RLIMIT_RSS].rlim_cur);
+	}
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	return t ? 0 : -ENOENT;
+}
+
 // /proc/<pid>/stat: 52 fields on one line. The comm is printed raw between parentheses;
 // readers find its end with the last ')' (proc(5)).
 int proc_pid_stat_show(struct proc_buf *pb, pid_t pid)
@@ -70,20 +90,26 @@ int proc_pid_stat_show(struct proc_buf *pb, pid_t pid)
 	struct proc_snap s;
 	struct proc_task *t = &s.t;
 	struct proc_mm *m = &s.m;
+	struct proc_usage u;
 	int err = proc_snap_get(pid, &s, false);
 
-	if (err)
+	if (!err)
+		err = proc_usage_get(pid, &u);
+	if (err) {
+		proc_snap_put(&s);
 		return err;
+	}
 	// pid comm state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
-	proc_printf(pb, "%d (%s) %c %d %d %d 0 -1 %u 0 0 0 0 ", t->pid, t->comm,
+	proc_printf(pb, "%d (%s) %c %d %d %d 0 -1 %u %lu %lu 0 0 ", t->pid, t->comm,
 		    proc_state_char(t->state), t->ppid, t->pgid, t->sid,
-		    t->kthread ? PF_KTHREAD : 0);
+		    t->kthread ? PF_KTHREAD : 0, u.self.min_flt, u.children.min_flt);
 	// utime stime cutime cstime priority nice num_threads itrealvalue starttime vsize rss
-	// rsslim
-	proc_printf(pb, "%lu %lu 0 0 20 0 1 0 %lu %lu %lu " RLIM_INFINITY_STR " ",
-		    (unsigned long)t->utime_ticks, (unsigned long)t->stime_ticks,
+	// rsslim (ticks are clock ticks: HZ is USER_HZ)
+	proc_printf(pb, "%lu %lu %lu %lu 20 0 1 0 %lu %lu %lu %lu ",
+		    (unsigned long)u.self.utime_ticks, (unsigned long)u.self.stime_ticks,
+		    (unsigned long)u.children.utime_ticks, (unsigned long)u.children.stime_ticks,
 		    (unsigned long)(t->start_ns / PROC_NS_PER_TICK), m->total_vm << PAGE_SHIFT,
-		    t->mm ? m->rss : 0);
+		    t->mm ? m->rss : 0, (unsigned long)u.rsslim);
 	// startcode endcode startstack kstkesp kstkeip signal blocked sigignore sigcatch wchan
 	// nswap cnswap exit_signal processor rt_priority policy delayacct_blkio_ticks
 	// guest_time cguest_time
@@ -170,6 +196,62 @@ int proc_pid_status_show(struct proc_buf *pb, pid_t pid)
 		proc_status_memory(pb, &s.m);
 	proc_status_signals(pb, &s.t);
 	proc_snap_put(&s);
+	return 0;
+}
+
+// --- limits ------------------------------------------------------------------------------------
+
+// The rows of /proc/<pid>/limits, in resource order, with Linux's names and units.
+static const struct {
+	const char *name, *unit;
+} proc_limit_rows[RLIM_NLIMITS] = {
+	[RLIMIT_CPU] = { "Max cpu time", "seconds" },
+	[RLIMIT_FSIZE] = { "Max file size", "bytes" },
+	[RLIMIT_DATA] = { "Max data size", "bytes" },
+	[RLIMIT_STACK] = { "Max stack size", "bytes" },
+	[RLIMIT_CORE] = { "Max core file size", "bytes" },
+	[RLIMIT_RSS] = { "Max resident set", "bytes" },
+	[RLIMIT_NPROC] = { "Max processes", "processes" },
+	[RLIMIT_NOFILE] = { "Max open files", "files" },
+	[RLIMIT_MEMLOCK] = { "Max locked memory", "bytes" },
+	[RLIMIT_AS] = { "Max address space", "bytes" },
+	[RLIMIT_LOCKS] = { "Max file locks", "locks" },
+	[RLIMIT_SIGPENDING] = { "Max pending signals", "signals" },
+	[RLIMIT_MSGQUEUE] = { "Max msgqueue size", "bytes" },
+	[RLIMIT_NICE] = { "Max nice priority", NULL },
+	[RLIMIT_RTPRIO] = { "Max realtime priority", NULL },
+	[RLIMIT_RTTIME] = { "Max realtime timeout", "us" },
+};
+
+static void proc_limit_value(struct proc_buf *pb, uint64_t v)
+{
+	if (v == RLIM_INFINITY)
+		proc_printf(pb, "%-20s ", "unlimited");
+	else
+		proc_printf(pb, "%-20lu ", (unsigned long)v);
+}
+
+// /proc/<pid>/limits: a table of soft and hard limits, laid out as Linux lays it out.
+int proc_pid_limits_show(struct proc_buf *pb, pid_t pid)
+{
+	struct rlimit lim[RLIM_NLIMITS];
+	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
+	struct task *t = task_find(pid);
+
+	if (t)
+		memcpy(lim, t->rlim, sizeof(lim));
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	if (!t)
+		return -ENOENT;
+	proc_printf(pb, "%-25s %-20s %-20s %-10s\n", "Limit", "Soft Limit", "Hard Limit", "Units");
+	for (int i = 0; i < RLIM_NLIMITS; i++) {
+		proc_printf(pb, "%-25s ", proc_limit_rows[i].name);
+		proc_limit_value(pb, lim[i].rlim_cur);
+		proc_limit_value(pb, lim[i].rlim_max);
+		if (proc_limit_rows[i].unit)
+			proc_printf(pb, "%-10s", proc_limit_rows[i].unit);
+		proc_putmem(pb, "\n", 1);
+	}
 	return 0;
 }
 
@@ -294,16 +376,21 @@ int proc_pid_maps_show(struct proc_buf *pb, pid_t pid)
 
 // --- links ---------------------------------------------------------------------------------------
 
-// The program's file. A kernel thread or a zombie has none: -ENOENT, as on Linux.
+// The program's file, as exec recorded it (mm->exe_file). A kernel thread or a zombie has
+// none: -ENOENT, as on Linux.
 long proc_pid_exe_link(pid_t pid, char *buf, size_t size)
 {
-	struct proc_snap s;
-	long n = proc_snap_get(pid, &s, false);
+	struct proc_task t;
+	long n = proc_task_get(pid, &t);
 
 	if (n)
 		return n;
-	n = s.m.exe ? proc_dentry_path(s.m.exe, buf, size) : -ENOENT;
-	proc_snap_put(&s);
+	// exe_file is constant while the mm lives (vm.h), and t holds a reference to the mm.
+	if (t.mm && t.mm->exe_file)
+		n = proc_dentry_path(t.mm->exe_file->f_dentry, buf, size);
+	else
+		n = -ENOENT;
+	proc_task_release(&t);
 	return n;
 }
 

@@ -188,6 +188,9 @@ int proc_stat_show(struct proc_buf *pb, pid_t pid)
 // what uname(2) reports (kernel/sys_info.c).
 int proc_version_show(struct proc_buf *pb, pid_t pid)
 {
+#ifndef __VERSION__ // sparse does not define it
+#define __VERSION__ "unknown"
+#endif
 	proc_printf(pb, "Trapeze version 6.1.0-trapeze (trapeze@trapeze) (gcc version %s) #1 %s\n",
 		    __VERSION__, __DATE__);
 	return 0;

@@ -237,20 +237,18 @@ static void proc_mm_account_vma(struct vma *v, struct proc_mm *pm)
 		pm->exec_vm += pages;
 }
 
-// The program: the lowest executable file mapping is its text (exec maps the program
-// before anything else, at the lowest addresses); the first writable mapping of the same
-// file above it is its data. Linux records these at exec (mm->exe_file, start_code...);
-// Trapeze's mm has no such fields yet, so they are found again from the areas.
-static void proc_mm_note_program(struct vma *v, struct proc_mm *pm)
+// The program's areas: its text is the lowest executable mapping of mm->exe_file (what
+// exec loaded), its data the first writable mapping of the same file above that. Linux
+// records start_code and friends at exec; Trapeze's mm has no such fields, so they are
+// found again from the areas. The mm lock is held.
+static void proc_mm_note_program(struct mm *mm, struct vma *v, struct proc_mm *pm)
 {
-	if (!v->file)
+	if (!v->file || !mm->exe_file || v->file->f_inode != mm->exe_file->f_inode)
 		return;
-	if (!pm->exe && (v->flags & VM_EXEC)) {
-		pm->exe = dentry_get(v->file->f_dentry);
+	if (!pm->start_code && (v->flags & VM_EXEC)) {
 		pm->start_code = v->start;
 		pm->end_code = v->end;
-	} else if (pm->exe && !pm->start_data && (v->flags & VM_WRITE) &&
-		   v->file->f_dentry == pm->exe) {
+	} else if (pm->start_code && !pm->start_data && (v->flags & VM_WRITE)) {
 		pm->start_data = v->start;
 		pm->end_data = v->end;
 	}
@@ -266,7 +264,7 @@ void proc_mm_collect(struct mm *mm, struct proc_mm *pm, bool rss)
 		proc_mm_account_vma(v, pm);
 		if (rss)
 			proc_mm_count_vma(mm, v, pm);
-		proc_mm_note_program(v, pm);
+		proc_mm_note_program(mm, v, pm);
 	}
 	pm->rss = mm->rss;
 	pm->start_brk = mm->start_brk;
@@ -277,13 +275,6 @@ void proc_mm_collect(struct mm *mm, struct proc_mm *pm, bool rss)
 	pm->env_start = mm->env_start;
 	pm->env_end = mm->env_end;
 	mm_unlock(mm);
-}
-
-void proc_mm_release(struct proc_mm *pm)
-{
-	if (pm->exe)
-		dentry_put(pm->exe);
-	pm->exe = NULL;
 }
 
 size_t proc_mm_read(struct mm *mm, uintptr_t addr, void *buf, size_t n)

@@ -109,6 +109,17 @@ struct inode_operations {
 	struct page *(*get_page)(struct inode *inode, uint64_t idx);
 };
 
+// Operations on the names of one file system (super_block.s_d_op), for file systems whose
+// dentries are a cache of something that can change behind the VFS's back (procfs).
+struct dentry_operations {
+	// Path lookup found d, a cached child, and is about to use it: is it still good?
+	// Returns 1 (valid), 0 (stale: the VFS invalidates d and its subtree and asks the
+	// directory's lookup again, which may say -ENOENT) or -errno. Called with or without
+	// the parent's i_mutex; must not take it. Never called for a mount point.
+	// Context: process context; may sleep.
+	int (*d_revalidate)(struct dentry *d);
+};
+
 struct file_operations {
 	// Called by open after the struct file is set up; may replace f->f_op (char devices).
 	int (*open)(struct inode *inode, struct file *f);
@@ -174,6 +185,7 @@ struct super_block {
 	struct dentry *s_root;                // constant once mounted
 	struct dentry *s_mountpoint;          // under dcache_lock; NULL for "/" and internal
 	uint64_t s_next_ino;                  // atomic: inode numbers for memory file systems
+	const struct dentry_operations *s_d_op; // constant: for every dentry, or NULL
 	void *s_fs_info;                      // the file system's own
 };
 
@@ -200,6 +212,10 @@ struct inode {
 	uid_t i_uid;
 	gid_t i_gid;
 	uint64_t i_size;
+	// Atomic, changed only through the functions below: > 0 counts the opens for writing
+	// (and truncates in progress), < 0 the executions denying writes (each struct mm whose
+	// exe_file this is, and each exec under way). Linux's i_writecount: ETXTBSY.
+	long i_writecount;
 	struct fs_time i_atime, i_mtime, i_ctime;
 	// File data of memory file systems: i_pages[i] is the direct-map address of the page
 	// holding bytes [i * PAGE_SIZE, (i + 1) * PAGE_SIZE), or NULL for a hole. The same
@@ -219,6 +235,16 @@ void inode_put(struct inode *inode);
 // Set mtime and ctime (data changed) or just ctime (metadata changed) to now.
 void inode_touch_mtime(struct inode *inode);
 void inode_touch_ctime(struct inode *inode);
+
+// Write access and execution exclude each other (ETXTBSY), as on Linux: a running program
+// maps its file's own pages (mm/filemap.c), so a write would change the code it runs.
+// inode_writer_get: one more writer, -ETXTBSY while the file is being executed.
+// inode_write_deny: one more execution, -ETXTBSY while the file is open for writing.
+// Each success is paired with inode_writer_put / inode_write_allow. Context: any.
+int inode_writer_get(struct inode *inode);
+void inode_writer_put(struct inode *inode);
+int inode_write_deny(struct inode *inode);
+void inode_write_allow(struct inode *inode);
 
 static inline void inode_nlink_inc(struct inode *inode)
 {
@@ -270,6 +296,14 @@ void dentry_instantiate(struct dentry *d, struct inode *inode);
 struct dentry *dentry_find_child(struct dentry *dir, const char *name, size_t len);
 // Link d into its parent's children (it becomes visible to lookup and readdir).
 void dentry_link(struct dentry *d);
+// Link d, just instantiated by a lookup method, unless its parent has been invalidated
+// (unlinked) meanwhile: then d stays unlinked, serves the caller, and is freed with its
+// last reference, so nothing is ever cached under a directory that is gone.
+void dentry_link_cached(struct dentry *d);
+// Unlink d and everything linked below it (a stale cached entry: d_revalidate). Holders of
+// references keep their dentries, nameless to lookup; the rest are freed. A mount point
+// is left linked. Context: process context; takes dcache_lock only.
+void dentry_invalidate(struct dentry *d);
 // Unlink d from its parent: lookups no longer find it; it is freed with its last ref.
 void dentry_unlink(struct dentry *d);
 // Rename: d takes target's parent and name and is linked again; target (unlinked, or never
@@ -303,7 +337,8 @@ int path_lookupat(int dirfd, const char *path, unsigned int flags, struct dentry
 int path_lookup_parent(int dirfd, const char *path, struct path_parent *pp);
 void path_parent_release(struct path_parent *pp);
 // The existing child of a locked directory (dir->d_inode->i_mutex held), crossing no
-// mount; NULL when there is none. Returns ERR_PTR on errors other than absence.
+// mount; NULL when there is none. Returns ERR_PTR on errors other than absence. A cached
+// child is revalidated (dentry_operations.d_revalidate) before it is returned.
 struct dentry *lookup_child_locked(struct dentry *dir, const char *name, size_t len);
 // Copy a path from user space into a new PATH_MAX buffer (kfree it). ERR_PTR on error.
 char *path_from_user(const char __user *upath);
@@ -316,6 +351,7 @@ struct dentry *dentry_follow_mounts(struct dentry *d);
 #define FMODE_WRITE (1u << 1)
 #define FMODE_LSEEK (1u << 2)  // has a position; reads and writes serialise on f_pos_lock
 #define FMODE_PATH (1u << 3)   // O_PATH: a name only, no I/O
+#define FMODE_WRITER (1u << 4) // holds inode_writer_get on its inode: file_put drops it
 
 struct file {
 	long f_count;                         // atomic; the last file_put releases
@@ -330,7 +366,8 @@ struct file {
 	void *private_data;                   // the driver's own
 };
 
-// Open an existing dentry with O_* flags (no creation, truncation or lookup).
+// Open an existing dentry with O_* flags (no creation, truncation or lookup). Opening a
+// regular file for writing takes write access (-ETXTBSY while it is being executed).
 // Returns the file with one reference, or ERR_PTR.
 struct file *file_open_dentry(struct dentry *d, int flags);
 struct file *file_get(struct file *f);
@@ -343,7 +380,8 @@ int fd_install_flags(struct file *f, int flags);
 struct file *fd_get_file(int fd);
 // open(2) in full: lookup or create, O_TRUNC, O_DIRECTORY..., returning the new file.
 struct file *do_filp_open(int dirfd, const char *path, int flags, mode_t mode);
-// Truncate a regular file to size under its i_mutex (EISDIR, EINVAL, EFBIG as truncate(2)).
+// Truncate a regular file to size under its i_mutex (EISDIR, EINVAL, EFBIG as truncate(2);
+// ETXTBSY while it is being executed, since a truncate is a write).
 int vfs_truncate(struct inode *inode, int64_t size);
 // The generic lseek for files with a size: SEEK_SET/CUR/END.
 off_t generic_file_lseek(struct file *f, off_t off, int whence);

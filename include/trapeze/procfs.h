@@ -68,14 +68,12 @@ enum proc_kind {
 	PROC_FD_LINK, // /proc/<pid>/fd/<n>
 };
 
-// inode->i_private of every procfs inode. Constant after creation except dead.
+// inode->i_private of every procfs inode. Constant after creation.
 struct proc_inode {
 	enum proc_kind kind;
 	const struct proc_entry *entry; // PROC_ENTRY
 	pid_t pid;                      // the task of /proc/<pid>/...; 0 under /proc itself
 	int fd;                         // PROC_FD_LINK
-	bool dead;  // under the inode's i_mutex: the task is gone, lookups in this directory
-		    // fail (set when the dentry is forgotten, see inode.c)
 };
 
 static inline struct proc_inode *proc_i(const struct inode *inode)
@@ -129,13 +127,11 @@ struct proc_mm {
 	uintptr_t start_code, end_code, start_data, end_data;
 	uintptr_t start_brk, brk, start_stack;
 	uintptr_t arg_start, arg_end, env_start, env_end;
-	struct dentry *exe; // a reference (dentry_put it), or NULL: the program's file
 };
 
 // Fill *pm from mm (takes the mm lock); the rss fields only when rss is true (that walks
-// every page table). Release pm->exe with proc_mm_release.
+// every page table).
 void proc_mm_collect(struct mm *mm, struct proc_mm *pm, bool rss);
-void proc_mm_release(struct proc_mm *pm);
 // Copy up to n bytes of mm's memory at addr into buf, through mm's page tables and the
 // direct map (the loaded address space is never switched). Stops at the first page that
 // is not present. Returns the bytes copied. Takes the mm lock. Context: process context.
@@ -157,6 +153,7 @@ long proc_mounts_link(pid_t pid, char *buf, size_t size);
 int proc_pid_stat_show(struct proc_buf *pb, pid_t pid);
 int proc_pid_statm_show(struct proc_buf *pb, pid_t pid);
 int proc_pid_status_show(struct proc_buf *pb, pid_t pid);
+int proc_pid_limits_show(struct proc_buf *pb, pid_t pid);
 int proc_pid_cmdline_show(struct proc_buf *pb, pid_t pid);
 int proc_pid_environ_show(struct proc_buf *pb, pid_t pid);
 int proc_pid_comm_show(struct proc_buf *pb, pid_t pid);

@@ -19,7 +19,8 @@
 //	VM_MMAP_MIN (64 KiB)           lowest address anything may be mapped at
 //	0x400000 / ELF_ET_DYN_BASE     program segments, then the heap (brk) above them
 //	... mmap area, filled top-down from mm->mmap_base (STACK_TOP - 128 MiB) ...
-//	STACK_TOP - 8 MiB .. STACK_TOP the main stack, growing down on demand
+//	STACK_TOP - 8 MiB .. STACK_TOP the main stack, growing down on demand up to RLIMIT_STACK
+//	                               (8 MiB by default; never into the mmap area)
 //	VM_USER_TOP = STACK_TOP        last page below the canonical hole, never mapped
 //
 // Locking: mm->lock is a sleeping lock (mm_lock/mm_unlock) because a fault on a file
@@ -53,7 +54,7 @@ struct task;
 #define VM_USER_TOP 0x00007ffffffff000UL // one page below USER_END, as Linux's TASK_SIZE
 #define VM_MMAP_MIN 0x10000UL            // Linux's default vm.mmap_min_addr
 #define STACK_TOP VM_USER_TOP
-#define STACK_LIMIT (8UL << 20)           // RLIMIT_STACK default: the stack's largest size
+#define STACK_LIMIT (8UL << 20)           // RLIMIT_STACK's default soft limit (kernel/rlimit.c)
 #define STACK_INIT_SIZE (128UL << 10)     // the stack VMA exec creates; it grows from there
 #define STACK_GUARD_GAP (256UL << PAGE_SHIFT) // kept free below a VM_GROWSDOWN area (Linux)
 #define MMAP_BASE (STACK_TOP - (128UL << 20)) // top-down mmap starts here (Linux MIN_GAP)
@@ -158,6 +159,12 @@ struct mm {
 	// Set by exec, read by procfs; stable after exec:
 	uintptr_t start_stack;    // the initial RSP (points at argc)
 	uintptr_t arg_start, arg_end, env_start, env_end; // argv and envp strings
+	// The program exec loaded (for a script, its interpreter), for /proc/<pid>/exe: a
+	// reference, holding one inode_write_deny on its inode so that nobody can write the
+	// code this mm runs (ETXTBSY). Set by exec (mm_exe_file_set) before the mm is
+	// installed, copied by mm_dup, dropped by the last mm_put; constant in between. NULL
+	// for an mm that never ran a program.
+	struct file *exe_file;
 };
 
 // A new empty address space (no VMAs, an empty user half). NULL when out of memory.
@@ -174,6 +181,10 @@ void mm_put(struct mm *mm);
 // VM_SHARED areas stay writable and shared. No page is copied: that waits for a write.
 // NULL when out of memory. Context: process context; takes old's lock.
 struct mm *mm_dup(struct mm *old);
+// Record file as the program of mm, a new mm no one else sees yet (exec): a reference
+// and a deny-write on its inode. Returns 0, or -ETXTBSY if the file is open for writing.
+// Context: process context.
+int mm_exe_file_set(struct mm *mm, struct file *file);
 // Load mm's page tables on this CPU (NULL: the kernel's own, for kernel threads).
 void mm_activate(struct mm *mm);
 
@@ -256,8 +267,8 @@ int vm_populate(struct mm *mm, uintptr_t start, uintptr_t end);
 // towards it) and return the kernel address of va in *kva. 0, -EFAULT, -ENOMEM or -EIO.
 // For exec, which writes the new stack before the mm is loaded.
 int vm_page_kaddr(struct mm *mm, uintptr_t va, void **kva);
-// Extend VM_GROWSDOWN vma down to cover addr: at most STACK_LIMIT bytes in all, and not
-// into the guard gap above the previous VMA. 0 or -EFAULT.
+// Extend VM_GROWSDOWN vma down to cover addr: at most the current task's RLIMIT_STACK bytes
+// in all, within RLIMIT_AS, and not into the guard gap above the previous VMA. 0 or -EFAULT.
 int vma_grow_down(struct mm *mm, struct vma *vma, uintptr_t addr);
 
 // --- copy-on-write (mm/cow.c; the mm lock must be held) -----------------------------------

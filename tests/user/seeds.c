@@ -14,6 +14,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/sysinfo.h>
+#include <sys/utsname.h>
 #include <time.h>
 
 #define OUT_MAX 1024		// bytes of output kept from one program
@@ -303,13 +304,22 @@ static void test_wait_example_repeated(void)
 	}
 }
 
+static int is_trapeze(void)
+{
+	struct utsname u;
+
+	return uname(&u) == 0 && strcmp(u.sysname, "Trapeze") == 0;
+}
+
 // The loop's process: bounded by RLIMIT_NPROC where the kernel lets us set one (Linux: as
-// nobody, since root ignores it), else by the kernel's own task limit.
+// nobody, since root ignores it), else by the kernel's own task limit. Trapeze accepts the
+// limit but has no user but root, so its task limit is what binds there.
 static int seed_loop_limited(void)
 {
 	struct rlimit lim = { LOOP_NPROC, LOOP_NPROC };
 
-	if (setrlimit(RLIMIT_NPROC, &lim) == 0 && geteuid() == 0 && setuid(NOBODY_UID) != 0)
+	if (setrlimit(RLIMIT_NPROC, &lim) == 0 && geteuid() == 0 && setuid(NOBODY_UID) != 0 &&
+	    !is_trapeze())
 		_exit(125);
 	return seed_loop_main();
 }
