@@ -124,8 +124,9 @@ boot_entry64:
 
 	.section .boot.data, "a"
 	.balign 8
-boot_gdt:
+boot_gdt:				/* the same slots as asm/segment.h */
 	.quad 0
+	.quad 0				/* GDT_KERNEL_CODE32: unused */
 	.quad 0x00af9a000000ffff	/* KERNEL_CS: 64-bit code, ring 0 */
 	.quad 0x00cf92000000ffff	/* KERNEL_DS: data, ring 0 */
 boot_gdt_end:

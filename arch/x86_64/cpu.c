@@ -67,6 +67,7 @@ static void gdt_load(void)
 	struct descriptor_ptr ptr = { sizeof(gdt) - 1, (uint64_t)gdt };
 
 	gdt[GDT_NULL] = 0;
+	gdt[GDT_KERNEL_CODE32] = 0;
 	gdt[GDT_KERNEL_CODE] = DESC_KERNEL_CODE64;
 	gdt[GDT_KERNEL_DATA] = DESC_KERNEL_DATA;
 	gdt[GDT_USER_CODE32] = DESC_USER_CODE32;
