@@ -124,7 +124,11 @@ static void copy_cpu_state(struct task *child, const struct clone_args_k *args)
 }
 
 // Link the child into the process tree and make it runnable.
-static void attach_child(struct task *child, unsigned long flags)
+// Returns -ERESTARTNOINTR, linking nothing, if a signal arrived for the parent during the
+// fork: a signal sent to the parent's process group before the child is in the group
+// would miss the child, so the fork is undone and restarted after the signal (Linux does
+// the same). Otherwise links the child in and starts it, returning 0.
+static int attach_child(struct task *child, unsigned long flags)
 {
 	struct task *parent = current;
 	uint64_t irq;
@@ -139,6 +143,12 @@ static void attach_child(struct task *child, unsigned long flags)
 	// Under tasklist_lock, which prlimit64 of another task holds while changing ours.
 	// The peak resident set starts at what the child maps now (Linux: dup_mm).
 	irq = spin_lock_irqsave(&tasklist_lock);
+	// Senders to a group walk the task list under tasklist_lock, so a signal is either
+	// pending now or will find the child in the group.
+	if (signal_pending_current()) {
+		spin_unlock_irqrestore(&tasklist_lock, irq);
+		return -ERESTARTNOINTR;
+	}
 	memcpy(child->rlim, parent->rlim, sizeof(child->rlim));
 	child->maxrss = READ_ONCE(child->mm->rss);
 	child->parent = parent;
@@ -147,6 +157,7 @@ static void attach_child(struct task *child, unsigned long flags)
 	list_add_tail(&child->sibling_link, &parent->children);
 	spin_unlock_irqrestore(&tasklist_lock, irq);
 	task_start(child);
+	return 0;
 }
 
 static long do_clone(const struct clone_args_k *args)
@@ -186,7 +197,11 @@ static long do_clone(const struct clone_args_k *args)
 		put_user(pid, args->parent_tid);
 	if (flags & CLONE_VFORK)
 		child->vfork_done = &vfork_done;
-	attach_child(child, flags);
+	err = attach_child(child, flags);
+	if (err) {
+		release_copied(child);
+		return err;
+	}
 	if (flags & CLONE_VFORK) {
 		// The parent's memory is the child's until it execs or exits.
 		vfork_wait_for(&vfork_done);
