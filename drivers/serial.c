@@ -30,9 +30,15 @@
 #define UART_MCR_DTR_RTS_OUT2 0x0b // OUT2 gates the IRQ line on PCs
 
 static uint16_t log_port = COM1;
-// Serialises whole writes so lines from different CPUs/contexts do not interleave.
-static DEFINE_SPINLOCK(console_port_lock);
-static DEFINE_SPINLOCK(log_port_lock);
+// One lock per port, held for a whole write so that writes from different CPUs and
+// contexts do not interleave. The log shares COM1's lock unless it has COM2 to itself.
+static DEFINE_SPINLOCK(com1_lock);
+static DEFINE_SPINLOCK(com2_lock);
+
+static struct spinlock *serial_port_lock(uint16_t port)
+{
+	return port == COM1 ? &com1_lock : &com2_lock;
+}
 
 static void uart_init(uint16_t port)
 {
@@ -67,25 +73,25 @@ static void uart_write(uint16_t port, const char *buf, size_t n)
 
 void serial_write(const char *buf, size_t n)
 {
-	uint64_t flags = spin_lock_irqsave(&console_port_lock);
+	uint64_t flags = spin_lock_irqsave(&com1_lock);
 
 	uart_write(COM1, buf, n);
-	spin_unlock_irqrestore(&console_port_lock, flags);
+	spin_unlock_irqrestore(&com1_lock, flags);
 }
 
-// A panic may have interrupted a holder of log_port_lock; once panicking, write without it.
+// A panic may have interrupted a holder of the port's lock; once panicking, write without it.
 void serial_log_write(const char *buf, size_t n)
 {
+	struct spinlock *lock = serial_port_lock(log_port);
 	uint64_t flags;
 
 	if (panic_in_progress) {
 		uart_write(log_port, buf, n);
 		return;
 	}
-	flags = spin_lock_irqsave(&log_port_lock);
-
+	flags = spin_lock_irqsave(lock);
 	uart_write(log_port, buf, n);
-	spin_unlock_irqrestore(&log_port_lock, flags);
+	spin_unlock_irqrestore(lock, flags);
 }
 
 // Context: interrupt (COM1 receive). Drains the FIFO into the console tty.

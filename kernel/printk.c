@@ -1,5 +1,5 @@
 // The kernel log: printk formats one message, prefixes it with the time since boot, turns
-// "\n" into "\r\n" for the serial line, and writes it to the log port.
+// "\n" into "\r\n" for the serial line, and writes it to the log port in one piece.
 // Context: any; formatting happens on the caller's stack, output busy-waits.
 #include <trapeze/boot.h>
 #include <trapeze/format.h>
@@ -22,35 +22,45 @@ void printk_init(void)
 		console_loglevel = (int)strtol(level, NULL, 10);
 }
 
-// Copy buf to the log, expanding each "\n" to "\r\n".
-static void log_write_crlf(const char *buf, size_t n)
+// Turn each "\n" of the n bytes at buf into "\r\n", in place; buf has room for 2 * n bytes.
+// Returns the new length.
+static size_t printk_crlf(char *buf, size_t n)
 {
-	size_t start = 0;
+	size_t end = n;
 
-	for (size_t i = 0; i < n; i++) {
-		if (buf[i] != '\n')
-			continue;
-		serial_log_write(buf + start, i - start);
-		serial_log_write("\r\n", 2);
-		start = i + 1;
+	for (size_t i = 0; i < n; i++)
+		end += buf[i] == '\n';
+	for (size_t i = n, dst = end; i-- > 0;) {
+		buf[--dst] = buf[i];
+		if (buf[i] == '\n')
+			buf[--dst] = '\r';
 	}
-	serial_log_write(buf + start, n - start);
+	return end;
 }
 
 void vprintk(int level, const char *fmt, va_list ap)
 {
-	char line[PRINTK_LINE_MAX];
+	// Room for the "\r\n" expansion: the message goes out in one serial_log_write, one
+	// hold of the port lock, so that a printk from an interrupt handler or another task
+	// cannot land inside it.
+	char line[2 * PRINTK_LINE_MAX];
 	uint64_t ns = tsc_khz ? time_ns() : 0;
-	int n;
+	int n, body;
 
 	if (level > console_loglevel)
 		return;
-	n = snprintf(line, sizeof(line), "[%5lu.%06lu] ", (unsigned long)(ns / 1000000000),
+	n = snprintf(line, PRINTK_LINE_MAX, "[%5lu.%06lu] ", (unsigned long)(ns / 1000000000),
 		     (unsigned long)(ns / 1000 % 1000000));
-	n += vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-	if (n >= (int)sizeof(line))
-		n = sizeof(line) - 1;
-	log_write_crlf(line, n);
+	body = vsnprintf(line + n, PRINTK_LINE_MAX - n, fmt, ap);
+	if (body >= PRINTK_LINE_MAX - n) {
+		// Cut: still end the line, or the next message (a TAP line, say) would
+		// continue it and no longer start a line of its own.
+		n = PRINTK_LINE_MAX - 1;
+		line[n - 1] = '\n';
+	} else {
+		n += body;
+	}
+	serial_log_write(line, printk_crlf(line, n));
 }
 
 void printk(int level, const char *fmt, ...)

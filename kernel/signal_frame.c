@@ -44,14 +44,20 @@ _Static_assert(FPU_STATE_SIZE == FPSTATE_SIZE, "the task FPU area is the frame's
 
 // --- the alternate signal stack ---
 
-bool signal_on_altstack(uint64_t sp)
+// Whether sp lies on the current task's alternate stack, by its position alone.
+static bool signal_altstack_contains(uint64_t sp)
 {
 	struct task *t = current;
 
-	// With SS_AUTODISARM the stack is disarmed while in use, so it never counts as "on".
-	if (t->sigaltstack_flags & SS_AUTODISARM)
-		return false;
 	return sp > t->sigaltstack_sp && sp - t->sigaltstack_sp <= t->sigaltstack_size;
+}
+
+bool signal_on_altstack(uint64_t sp)
+{
+	// With SS_AUTODISARM the stack is disarmed while in use, so it never counts as "on".
+	if (current->sigaltstack_flags & SS_AUTODISARM)
+		return false;
+	return signal_altstack_contains(sp);
 }
 
 // ss_flags as sigaltstack and uc_stack report them.
@@ -153,19 +159,22 @@ static void signal_sigcontext_fill(struct sigcontext *sc, const struct pt_regs *
 
 // Where the frame goes: below the red zone, or at the top of the alternate stack if the
 // handler asked for it and is not already on it. Returns the frame's address, with the
-// fpstate address in *fp above it, or 0 if the frame would overflow the alternate stack.
+// fpstate address in *fp above it, or 0 if the frame would overflow the alternate stack,
+// whether it switched to that stack or was on it already (a nested signal): as on Linux,
+// the task then gets SIGSEGV rather than frames written below the stack.
 static uint64_t signal_frame_place(const struct pt_regs *regs, const struct sigaction *act,
 				   uint64_t *fp)
 {
 	struct task *t = current;
 	uint64_t sp = regs->rsp - RED_ZONE, addr;
-	bool alt = (act->sa_flags & SA_ONSTACK) && t->sigaltstack_size && !signal_on_altstack(sp);
+	bool nested = signal_on_altstack(sp);
+	bool alt = (act->sa_flags & SA_ONSTACK) && t->sigaltstack_size && !nested;
 
 	if (alt)
 		sp = t->sigaltstack_sp + t->sigaltstack_size;
 	*fp = ALIGN_DOWN(sp - FPSTATE_SIZE, FPSTATE_ALIGN);
 	addr = ALIGN_DOWN(*fp - sizeof(struct rt_sigframe), 16) - 8;
-	if (alt && addr < t->sigaltstack_sp)
+	if ((alt || nested) && !signal_altstack_contains(addr))
 		return 0;
 	return addr;
 }
@@ -188,6 +197,29 @@ static int signal_fpu_save(uint64_t fp)
 	return 0;
 }
 
+// The frame for sig's handler act: the restorer to return to, the interrupted registers
+// (regs), the mask to restore, the fpstate address and the siginfo.
+static void signal_frame_fill(struct rt_sigframe *frame, const struct pt_regs *regs, int sig,
+			      const struct sigaction *act, const struct signal_info *info,
+			      uint64_t blocked_before, uint64_t fp)
+{
+	memset(frame, 0, sizeof(*frame));
+	frame->pretcode = act->sa_restorer;
+	frame->uc.uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
+	signal_altstack_get(&frame->uc.uc_stack, regs->rsp);
+	signal_sigcontext_fill(&frame->uc.uc_mcontext, regs);
+	frame->uc.uc_mcontext.oldmask = blocked_before;
+	frame->uc.uc_mcontext.fpstate = fp;
+	if (signal_is_fault(sig) && info->from_trap) {
+		frame->uc.uc_mcontext.trapno = (uint64_t)info->trapno;
+		frame->uc.uc_mcontext.err = info->error_code;
+		if (info->trapno == PAGE_FAULT_TRAPNO)
+			frame->uc.uc_mcontext.cr2 = info->addr;
+	}
+	frame->uc.uc_sigmask = blocked_before;
+	signal_siginfo_fill(&frame->info, sig, info);
+}
+
 int signal_frame_setup(struct pt_regs *regs, int sig, const struct sigaction *act,
 		       const struct signal_info *info, uint64_t blocked_before)
 {
@@ -201,20 +233,7 @@ int signal_frame_setup(struct pt_regs *regs, int sig, const struct sigaction *ac
 	addr = signal_frame_place(regs, act, &fp);
 	if (!addr)
 		return -EFAULT;
-	memset(&frame, 0, sizeof(frame));
-	frame.pretcode = act->sa_restorer;
-	frame.uc.uc_flags = UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS;
-	signal_altstack_get(&frame.uc.uc_stack, regs->rsp);
-	signal_sigcontext_fill(&frame.uc.uc_mcontext, regs);
-	frame.uc.uc_mcontext.oldmask = blocked_before;
-	frame.uc.uc_mcontext.fpstate = fp;
-	if (signal_is_fault(sig) && info->code > SI_USER && info->code < SI_KERNEL) {
-		frame.uc.uc_mcontext.cr2 = info->addr;
-		if (sig == SIGSEGV)
-			frame.uc.uc_mcontext.trapno = PAGE_FAULT_TRAPNO;
-	}
-	frame.uc.uc_sigmask = blocked_before;
-	signal_siginfo_fill(&frame.info, sig, info);
+	signal_frame_fill(&frame, regs, sig, act, info, blocked_before, fp);
 	if (copy_to_user((void __user *)addr, &frame, sizeof(frame)) || signal_fpu_save(fp))
 		return -EFAULT;
 	if (t->sigaltstack_flags & SS_AUTODISARM) {
@@ -313,6 +332,9 @@ long sys_rt_sigreturn(void)
 		goto bad;
 	signal_regs_restore(regs, &frame.uc.uc_mcontext);
 	signal_set_blocked(frame.uc.uc_sigmask);
+	// As on Linux, a restart_syscall the interrupted code is about to make fails with
+	// EINTR: the pending restart state may be the handler's own, not the interrupted call's.
+	t->restart.fn = NULL;
 	// Errors are ignored, as on Linux: a handler on the alternate stack cannot change it.
 	signal_altstack_set(&frame.uc.uc_stack, regs->rsp);
 	preempt_disable();

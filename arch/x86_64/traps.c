@@ -123,12 +123,12 @@ static void page_fault(struct pt_regs *regs, uint64_t error_code)
 		return;
 	if (user_mode(regs)) {
 		if (err == -EIO) // a file mapping touched beyond the end of its file
-			signal_force_fault(SIGBUS, BUS_ADRERR, addr);
+			signal_force_trap(SIGBUS, BUS_ADRERR, addr, X86_TRAP_PF, error_code);
 		else if (err == -ENOMEM)
 			signal_force_fault(SIGKILL, SI_KERNEL, addr);
 		else
-			signal_force_fault(SIGSEGV,
-					   err == -EACCES ? SEGV_ACCERR : SEGV_MAPERR, addr);
+			signal_force_trap(SIGSEGV, err == -EACCES ? SEGV_ACCERR : SEGV_MAPERR,
+					  addr, X86_TRAP_PF, error_code);
 		return;
 	}
 	fixup = exception_fixup(regs->rip);
@@ -161,7 +161,8 @@ static void exception_dispatch(struct pt_regs *regs, int vector)
 	if (user_mode(regs) && vector != X86_TRAP_DF && vector != X86_TRAP_MC) {
 		local_irq_enable();
 		user_exception_signal(vector, &sig, &code);
-		signal_force_fault(sig, code, vector == X86_TRAP_GP ? 0 : regs->rip);
+		signal_force_trap(sig, code, vector == X86_TRAP_GP ? 0 : regs->rip, vector,
+				  error_code);
 		return;
 	}
 	if (vector == X86_TRAP_GP && exception_fixup(regs->rip)) {

@@ -1,5 +1,5 @@
-// Signals (kernel/signal.c, signal_frame.c, sys_signal.c, pgrp.c). Linux numbering and
-// semantics; docs/signals.md describes the design.
+// Signals (kernel/signal*.c, sys_signal.c, pgrp.c; kernel/signal_internal.h says which file
+// does what). Linux numbering and semantics; docs/signals.md describes the design.
 //
 // A signal is pending for a task while its bit is set in task->sig_pending; it is delivered
 // on the task's next return to user mode (exit_to_user_mode -> signal_deliver_pending),
@@ -33,6 +33,11 @@ struct signal_info {
 	uid_t uid;
 	int status;    // SIGCHLD si_status
 	uint64_t addr; // fault address, or sigval for SI_QUEUE
+	// A fault from a CPU exception: its vector and error code, shown to the handler in
+	// uc_mcontext.trapno and .err as Linux does (sanitizers read the page-fault write bit).
+	bool from_trap;
+	int trapno;
+	uint64_t error_code;
 };
 
 // Signal dispositions, shared by reference count (CLONE_SIGHAND), copied by fork.
@@ -76,6 +81,8 @@ int signal_send_info(struct task *t, int sig, const struct signal_info *info);
 // signal kills the task, as on Linux (the action is forced to SIG_DFL and unblocked).
 // Context: process context of the faulting task.
 void signal_force_fault(int sig, int si_code, uintptr_t addr);
+// The same for a CPU exception (vector trapno, its error code), from the trap handler.
+void signal_force_trap(int sig, int si_code, uintptr_t addr, int trapno, uint64_t error_code);
 // Send sig (SI_KERNEL) to every task of process group pgrp (the tty's ^C, ^Z, ^\, SIGHUP).
 // Context: any; does not sleep.
 void signal_send_pgrp(int pgrp, int sig);
@@ -86,7 +93,7 @@ int pgrp_signal(pid_t pgrp, int sig, const struct signal_info *info);
 // Caller holds tasklist_lock.
 bool pgrp_exists_locked(pid_t pgrp, pid_t sid);
 
-// --- delivery (kernel/signal.c, signal_frame.c) ---
+// --- delivery (kernel/signal_deliver.c, signal_frame.c) ---
 
 // Deliver pending signals to the current task on its way to user mode: run default
 // actions (may not return: do_exit; may sleep: stop), or set up one handler frame in regs.
@@ -94,8 +101,9 @@ bool pgrp_exists_locked(pid_t pgrp, pid_t sid);
 // Context: exit_to_user_mode, process context, interrupts enabled; may sleep.
 void signal_deliver_pending(struct pt_regs *regs);
 // Build the rt_sigframe for sig's handler act in regs (the user registers) and point
-// them at the handler. blocked_before is the mask rt_sigreturn restores. Returns 0 or
-// -EFAULT when the frame cannot be written (the caller kills the task with SIGSEGV).
+// them at the handler. blocked_before is the mask rt_sigreturn restores. Returns 0, or
+// -EFAULT when the frame cannot be written (no SA_RESTORER, a bad stack, no room left on
+// the alternate stack) and regs are unchanged: the caller raises SIGSEGV instead.
 int signal_frame_setup(struct pt_regs *regs, int sig, const struct sigaction *act,
 		       const struct signal_info *info, uint64_t blocked_before);
 // Take the lowest pending signal in set off the current task, blocked or not (synchronous
@@ -117,7 +125,7 @@ int signal_altstack_set(const struct sigaltstack *ss, uint64_t user_sp);
 // Fill *ss with the current task's alternate stack as sigaltstack reports it.
 void signal_altstack_get(struct sigaltstack *ss, uint64_t user_sp);
 
-// --- per-task state (kernel/signal.c) ---
+// --- per-task state (kernel/signal_handlers.c) ---
 
 // A new table with every action SIG_DFL, refs 1. NULL when out of memory.
 struct signal_handlers *signal_handlers_alloc(void);
