@@ -87,7 +87,7 @@ $(B)/user/%: user/%.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(MUSLCC) $(UCFLAGS) -o $@ $<
 
-$(B)/tests/%: tests/user/%.c tests/user/tap.h | $(DEPS_STAMP)
+$(B)/tests/%: tests/user/%.c $(wildcard tests/user/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(MUSLCC) $(UCFLAGS) -Itests/user -o $@ $<
 

@@ -11,7 +11,9 @@
 //
 // The read queue is a ring of bytes with a flag byte each: a line delimiter, or an EOF
 // marker (^D) that ends a read without being returned. In canonical mode the queue only
-// ever holds complete lines, counted in tty->lines.
+// ever holds complete lines, counted in tty->lines. Raw reads follow VMIN and VTIME.
+// Job control (drivers/tty_jobctrl.c): the tty is the controlling terminal of at most one
+// session; a read from a background group of that session raises SIGTTIN.
 // Lock: tty->lock, taken with interrupts off (the receive interrupt shares it). Never held
 // across a user copy: reads move bytes to a kernel buffer under the lock first.
 
@@ -26,27 +28,12 @@
 #include <uapi/ioctl.h>
 #include <uapi/termios.h>
 
-#define TTY_BUF_SIZE 4096 // read queue and edit line, as Linux's N_TTY_BUF_SIZE
 #define TTY_CHUNK 256     // bytes moved per lock hold / per serial_write
 #define CTRL(c) ((c) & 0x1f)
 #define TTY_DEL 0x7f
+#define TTY_VTIME_NS 100000000ULL // VTIME counts tenths of a second
 
 enum tty_flag { TTY_DATA, TTY_DELIM, TTY_EOF };
-
-struct tty {
-	struct spinlock lock;
-	// under lock:
-	struct termios termios;
-	struct winsize winsize;
-	int pgrp;                   // foreground process group; 0 until TIOCSPGRP
-	char rbuf[TTY_BUF_SIZE];    // read queue
-	uint8_t rflag[TTY_BUF_SIZE]; // enum tty_flag per queued byte
-	size_t rhead, rtail;        // bytes ever queued / taken; rhead - rtail are waiting
-	int lines;                  // complete lines (delimiters and EOF markers) queued
-	char line[TTY_BUF_SIZE];    // canonical mode: the line being edited
-	size_t line_len;
-	struct wait_queue read_wait;
-};
 
 static struct tty console_tty = {
 	.lock = SPINLOCK_INIT("console_tty"),
@@ -288,17 +275,13 @@ void tty_receive_char(char c)
 
 // --- reading -----------------------------------------------------------------------------------
 
-// Can a read of count bytes complete now? Lock-free check for the wait condition.
-static bool tty_readable(struct tty *t, size_t count)
+// Is there input a read can take: a complete line (or EOF) in canonical mode, any byte in
+// raw mode? Lock-free: the wait condition of reads and poll.
+static bool tty_input_ready(struct tty *t)
 {
-	size_t avail = READ_ONCE(t->rhead) - READ_ONCE(t->rtail);
-	cc_t vmin = READ_ONCE(t->termios.c_cc[VMIN]);
-
 	if (READ_ONCE(t->termios.c_lflag) & ICANON)
 		return READ_ONCE(t->lines) > 0;
-	// VTIME is not timed: with VMIN > 0 a read returns once MIN(VMIN, count) bytes are
-	// there; with VMIN == 0 it never waits.
-	return avail >= MIN((size_t)vmin, count);
+	return READ_ONCE(t->rhead) != READ_ONCE(t->rtail);
 }
 
 // Take up to max queued bytes into buf. In canonical mode stop after a delimiter or at an
@@ -355,29 +338,76 @@ static ssize_t tty_read_ready(struct tty *t, struct iov_iter *to, bool *eol_out)
 	return done;
 }
 
-static ssize_t tty_read(struct file *f, struct iov_iter *to, off_t *pos)
+// Canonical mode: one line, or 0 for an EOF at the start of a line.
+static ssize_t tty_read_canon(struct tty *t, struct file *f, struct iov_iter *to)
 {
-	struct tty *t = f->private_data;
-	size_t want = to->count;
-	ssize_t ret;
-
 	for (;;) {
 		bool eol = false;
+		ssize_t ret;
 
-		if (tty_readable(t, want)) {
+		if (tty_input_ready(t)) {
 			ret = tty_read_ready(t, to, &eol);
-			// An EOF marker reads as 0; a line another reader took first means waiting
-			// again, and so does raw data that raced away while VMIN > 0.
-			if (ret != 0 || eol || (!(READ_ONCE(t->termios.c_lflag) & ICANON) &&
-						READ_ONCE(t->termios.c_cc[VMIN]) == 0))
+			// A line another reader took first means waiting again.
+			if (ret != 0 || eol)
 				return ret;
 		}
 		if (READ_ONCE(f->f_flags) & O_NONBLOCK)
 			return -EAGAIN;
-		ret = wait_event_interruptible(t->read_wait, tty_readable(t, want));
+		ret = wait_event_interruptible(t->read_wait, tty_input_ready(t));
 		if (ret)
 			return ret;
 	}
+}
+
+// Raw mode, as Linux's n_tty: with VMIN > 0 return once MIN(VMIN, count) bytes have come,
+// or, when VTIME > 0 too, VTIME tenths of a second after the last byte once one has come;
+// with VMIN 0 return what is there, waiting up to VTIME for the first byte.
+static ssize_t tty_read_raw(struct tty *t, struct file *f, struct iov_iter *to)
+{
+	uint64_t flags = spin_lock_irqsave(&t->lock);
+	cc_t vmin = t->termios.c_cc[VMIN], vtime = t->termios.c_cc[VTIME];
+	size_t need = vmin ? MIN((size_t)vmin, to->count) : 1, done = 0;
+	uint64_t deadline = 0; // 0: no timer running
+
+	spin_unlock_irqrestore(&t->lock, flags);
+	if (!vmin && vtime)
+		deadline = sched_deadline_ns(vtime * TTY_VTIME_NS);
+	for (;;) {
+		bool eol;
+		ssize_t n = tty_read_ready(t, to, &eol);
+		long ret;
+
+		if (n < 0)
+			return done ? (ssize_t)done : n;
+		done += n;
+		if (done >= need || (!vmin && !vtime))
+			return done;
+		if (n > 0 && vtime)
+			deadline = sched_deadline_ns(vtime * TTY_VTIME_NS); // the inter-byte timer
+		if (READ_ONCE(f->f_flags) & O_NONBLOCK)
+			return done ? (ssize_t)done : -EAGAIN;
+		if (deadline)
+			ret = wait_event_interruptible_deadline(t->read_wait, tty_input_ready(t),
+								deadline);
+		else
+			ret = wait_event_interruptible(t->read_wait, tty_input_ready(t));
+		if (ret == -ETIMEDOUT)
+			return done;
+		if (ret)
+			return done ? (ssize_t)done : ret;
+	}
+}
+
+static ssize_t tty_read(struct file *f, struct iov_iter *to, off_t *pos)
+{
+	struct tty *t = f->private_data;
+	int err = tty_read_job_check(t);
+
+	if (err)
+		return err;
+	if (READ_ONCE(t->termios.c_lflag) & ICANON)
+		return tty_read_canon(t, f, to);
+	return tty_read_raw(t, f, to);
 }
 
 // --- writing -----------------------------------------------------------------------------------
@@ -407,7 +437,8 @@ static ssize_t tty_write(struct file *f, struct iov_iter *from, off_t *pos)
 // --- ioctl -------------------------------------------------------------------------------------
 
 // Install new termios. Leaving canonical mode hands the half-edited line to readers as
-// raw bytes; entering it starts a fresh line. Under tty->lock.
+// raw bytes; entering it makes queued raw bytes a line and starts a fresh one. Under
+// tty->lock.
 static void tty_set_termios_locked(struct tty *t, const struct termios *tio)
 {
 	bool was_canon = t->termios.c_lflag & ICANON;
@@ -417,6 +448,15 @@ static void tty_set_termios_locked(struct tty *t, const struct termios *tio)
 		for (size_t i = 0; i < t->line_len && tty_room(t); i++)
 			tty_queue(t, t->line[i], TTY_DATA);
 		t->line_len = 0;
+	} else if (!was_canon && (tio->c_lflag & ICANON) && t->rhead != t->rtail) {
+		// Raw input still queued is one line a canonical reader takes at once, as
+		// Linux pushes it, rather than the start of the next line.
+		uint8_t *last = &t->rflag[(t->rhead - 1) % TTY_BUF_SIZE];
+
+		if (*last == TTY_DATA) {
+			*last = TTY_DELIM;
+			t->lines++;
+		}
 	}
 }
 
@@ -476,18 +516,15 @@ static int tty_read_int(struct tty *t, int which)
 	return v;
 }
 
-static long tty_set_pgrp(struct tty *t, unsigned long arg)
+// TIOCSTI: the byte at arg arrives as if typed (everyone is root: Linux allows it to
+// CAP_SYS_ADMIN). Tests use it to drive the line discipline.
+static long tty_simulate_input(unsigned long arg)
 {
-	uint64_t flags;
-	int pgrp;
+	char c;
 
-	if (get_user(pgrp, (int __user *)arg))
+	if (get_user(c, (char __user *)arg))
 		return -EFAULT;
-	if (pgrp <= 0)
-		return -EINVAL;
-	flags = spin_lock_irqsave(&t->lock);
-	t->pgrp = pgrp;
-	spin_unlock_irqrestore(&t->lock, flags);
+	tty_receive_char(c);
 	return 0;
 }
 
@@ -528,6 +565,10 @@ static long tty_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 		return pgrp > 0 ? put_user(pgrp, (int __user *)arg) : -ENOTTY;
 	case TIOCSPGRP:
 		return tty_set_pgrp(t, arg);
+	case TIOCSCTTY:
+		return tty_set_ctty(t, arg);
+	case TIOCSTI:
+		return tty_simulate_input(arg);
 	case FIONREAD:
 		return put_user(tty_read_int(t, FIONREAD), (int __user *)arg);
 	case TIOCOUTQ:
@@ -548,15 +589,10 @@ static unsigned int tty_poll(struct file *f, struct poll_table *pt)
 {
 	struct tty *t = f->private_data;
 
-	bool in;
-
 	poll_wait(f, &t->read_wait, pt);
-	if (READ_ONCE(t->termios.c_lflag) & ICANON)
-		in = READ_ONCE(t->lines) > 0; // a line, or an EOF that reads as 0
-	else
-		in = READ_ONCE(t->rhead) != READ_ONCE(t->rtail);
-	// Output never blocks: it goes to the port synchronously.
-	return POLLOUT | POLLWRNORM | (in ? POLLIN | POLLRDNORM : 0);
+	// Output never blocks: it goes to the port synchronously. A line, or an EOF that
+	// reads as 0, or in raw mode any byte, is input.
+	return POLLOUT | POLLWRNORM | (tty_input_ready(t) ? POLLIN | POLLRDNORM : 0);
 }
 
 static const struct file_operations tty_fops = {

@@ -181,6 +181,28 @@ int vfs_remove(struct dentry *dir, const char *name, size_t len, bool rmdir, boo
 
 // --- system calls ----------------------------------------------------------------------------
 
+// Why a non-directory cannot be created at pp: a name with a trailing slash may only make a
+// directory, so Linux answers EEXIST when the name exists and ENOENT when it does not; any
+// last component but a plain name exists (EEXIST). 0 when creation may go on.
+static int create_name_check(struct path_parent *pp)
+{
+	struct dentry *d;
+
+	if (pp->type != LAST_NORM)
+		return -EEXIST;
+	if (!pp->trailing_slash)
+		return 0;
+	mutex_lock(&pp->dir->d_inode->i_mutex);
+	d = lookup_child_locked(pp->dir, pp->last, pp->len);
+	mutex_unlock(&pp->dir->d_inode->i_mutex);
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	if (!d)
+		return -ENOENT;
+	dentry_put(d);
+	return -EEXIST;
+}
+
 // Copy the user path and look up its parent. On success the caller releases pp.
 static int user_path_parent(int dirfd, const char __user *upath, struct path_parent *pp)
 {
@@ -278,8 +300,9 @@ long sys_symlinkat(const char __user *utarget, int dirfd, const char __user *upa
 		return PTR_ERR(target);
 	err = target[0] ? user_path_parent(dirfd, upath, &pp) : -ENOENT;
 	if (!err) {
-		err = pp.type == LAST_NORM ? vfs_symlink(pp.dir, pp.last, pp.len, target, NULL)
-					   : -EEXIST;
+		err = create_name_check(&pp);
+		if (!err)
+			err = vfs_symlink(pp.dir, pp.last, pp.len, target, NULL);
 		path_parent_release(&pp);
 	}
 	kfree(target);
@@ -315,7 +338,9 @@ long sys_linkat(int olddirfd, const char __user *uold, int newdirfd, const char 
 		return err;
 	err = user_path_parent(newdirfd, unew, &pp);
 	if (!err) {
-		err = pp.type == LAST_NORM ? vfs_link(old, pp.dir, pp.last, pp.len) : -EEXIST;
+		err = create_name_check(&pp);
+		if (!err)
+			err = vfs_link(old, pp.dir, pp.last, pp.len);
 		path_parent_release(&pp);
 	}
 	dentry_put(old);

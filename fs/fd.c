@@ -289,8 +289,12 @@ long sys_fcntl(int fd, unsigned int cmd, unsigned long arg)
 	case F_SETFL:
 		ret = fcntl_setfl(f, arg);
 		break;
+	case F_GETPIPE_SZ:
+	case F_SETPIPE_SZ:
+		ret = pipe_fcntl(f, cmd, arg);
+		break;
 	default:
-		ret = -EINVAL; // record locks, owners, leases, pipe sizes: not supported
+		ret = -EINVAL; // record locks, owners, leases: not supported
 		break;
 	}
 	file_put(f);

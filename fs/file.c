@@ -228,9 +228,11 @@ int vfs_truncate(struct inode *inode, int64_t size)
 	return err;
 }
 
-// O_CREAT: find or create the last component under the parent's lock, so that two
-// O_CREAT|O_EXCL opens cannot both succeed.
-static int open_create(int dirfd, const char *path, int flags, mode_t mode, struct dentry **out)
+// O_CREAT: find or create the last component of path under the parent's lock, so that two
+// O_CREAT|O_EXCL opens cannot both succeed. *last_at gets the offset of that component in
+// path. The result may be a symlink; open_create decides whether to follow it.
+static int open_create_last(int dirfd, const char *path, int flags, mode_t mode,
+			    struct dentry **out, size_t *last_at)
 {
 	struct path_parent pp;
 	struct dentry *d;
@@ -242,6 +244,7 @@ static int open_create(int dirfd, const char *path, int flags, mode_t mode, stru
 		path_parent_release(&pp);
 		return -EISDIR;
 	}
+	*last_at = strlen(path) - pp.len; // no trailing slash: the name ends the path
 	mutex_lock(&pp.dir->d_inode->i_mutex);
 	d = lookup_child_locked(pp.dir, pp.last, pp.len);
 	if (!d) {
@@ -255,14 +258,76 @@ static int open_create(int dirfd, const char *path, int flags, mode_t mode, stru
 	}
 	mutex_unlock(&pp.dir->d_inode->i_mutex);
 	path_parent_release(&pp);
-	if (err)
-		return err;
-	if (S_ISLNK(d->d_inode->i_mode) && !(flags & O_NOFOLLOW)) {
-		dentry_put(d);
-		return path_lookupat(dirfd, path, LOOKUP_FOLLOW, out);
+	if (!err)
+		*out = d;
+	return err;
+}
+
+// The path a followed symlink leads to: its target, after the directory part of path
+// (the first last_at bytes) when the target is relative. A new PATH_MAX buffer, or ERR_PTR.
+static char *open_link_path(const char *path, size_t last_at, struct dentry *link)
+{
+	struct inode *inode = link->d_inode;
+	char *next = kmalloc(PATH_MAX);
+	long n;
+
+	if (!next)
+		return ERR_PTR(-ENOMEM);
+	if (!inode->i_op || !inode->i_op->readlink) {
+		n = -EINVAL;
+		goto fail;
 	}
-	*out = dentry_follow_mounts(d);
-	return 0;
+	n = inode->i_op->readlink(link, next, PATH_MAX);
+	if (n == 0)
+		n = -ENOENT;
+	if (n < 0)
+		goto fail;
+	if (next[0] == '/')
+		last_at = 0;
+	if (last_at + (size_t)n + 1 > PATH_MAX) {
+		n = -ENAMETOOLONG;
+		goto fail;
+	}
+	memmove(next + last_at, next, n);
+	memcpy(next, path, last_at);
+	next[last_at + n] = '\0';
+	return next;
+fail:
+	kfree(next);
+	return ERR_PTR(n);
+}
+
+// open(O_CREAT) in full. A symlink in the last component is followed (unless O_NOFOLLOW or
+// O_EXCL) and what it names is opened or, as on Linux, created: a dangling link makes its
+// target. At most SYMLOOP_MAX links in a row (-ELOOP).
+static int open_create(int dirfd, const char *path, int flags, mode_t mode, struct dentry **out)
+{
+	char *buf = NULL;
+	int links = 0, err;
+
+	for (;;) {
+		struct dentry *d;
+		size_t last_at;
+		char *next;
+
+		err = open_create_last(dirfd, path, flags, mode, &d, &last_at);
+		if (err)
+			break;
+		if (!S_ISLNK(d->d_inode->i_mode) || (flags & O_NOFOLLOW)) {
+			*out = dentry_follow_mounts(d);
+			break;
+		}
+		next = ++links > SYMLOOP_MAX ? ERR_PTR(-ELOOP) : open_link_path(path, last_at, d);
+		dentry_put(d);
+		if (IS_ERR(next)) {
+			err = PTR_ERR(next);
+			break;
+		}
+		kfree(buf);
+		path = buf = next;
+	}
+	kfree(buf);
+	return err;
 }
 
 // Type checks open(2) makes once the dentry is known.
@@ -275,7 +340,8 @@ static int open_check(struct dentry *d, int flags)
 		return -ELOOP;
 	if ((flags & O_DIRECTORY) && !S_ISDIR(mode))
 		return -ENOTDIR;
-	if (S_ISDIR(mode) && !(flags & O_PATH) && (acc != O_RDONLY || (flags & O_TRUNC)))
+	if (S_ISDIR(mode) && !(flags & O_PATH) &&
+	    (acc != O_RDONLY || (flags & (O_TRUNC | O_CREAT))))
 		return -EISDIR;
 	return 0;
 }

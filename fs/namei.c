@@ -2,7 +2,7 @@
 // to a directory descriptor, following symlinks and crossing mount points.
 //
 // The walk is iterative. It keeps the unread rest of the path in a PATH_MAX buffer; a
-// symlink met on the way is expanded in place (target + "/" + rest), so nested links cost
+// symlink met on the way is expanded in place (target + rest), so nested links cost
 // no kernel stack. At most SYMLOOP_MAX links are followed per lookup (-ELOOP), a component
 // longer than NAME_MAX is -ENAMETOOLONG, and a non-directory followed by more path is
 // -ENOTDIR. ".." never leaves the task's root and climbs out of a mounted file system
@@ -137,7 +137,9 @@ static struct dentry *lookup_child(struct dentry *dir, const char *name, size_t 
 }
 
 // Replace the walked-so-far symlink with its target: the rest of the path becomes
-// target + "/" + rest. An absolute target restarts at the root.
+// target + rest, where rest is empty or starts with the slash after the link's name, so a
+// slash at the end of the target stays the last thing in the path (it demands a directory)
+// and one in the path after the link stays too. An absolute target restarts at the root.
 static int walk_expand_link(struct walk *w, struct dentry *link)
 {
 	struct inode *inode = link->d_inode;
@@ -153,7 +155,7 @@ static int walk_expand_link(struct walk *w, struct dentry *link)
 	if (!target)
 		return -ENOMEM;
 	n = inode->i_op->readlink(link, target, PATH_MAX);
-	if (n >= 0 && (size_t)n + 1 + rest + 1 > PATH_MAX)
+	if (n >= 0 && (size_t)n + rest + 1 > PATH_MAX)
 		n = -ENAMETOOLONG;
 	if (n == 0)
 		n = -ENOENT;
@@ -161,9 +163,8 @@ static int walk_expand_link(struct walk *w, struct dentry *link)
 		kfree(target);
 		return n;
 	}
-	memmove(w->buf + n + 1, w->buf + w->pos, rest + 1);
+	memmove(w->buf + n, w->buf + w->pos, rest + 1);
 	memcpy(w->buf, target, n);
-	w->buf[n] = '/';
 	w->pos = 0;
 	kfree(target);
 	if (w->buf[0] == '/') {
@@ -242,6 +243,12 @@ static int walk_path(struct walk *w, unsigned int flags, bool parent_only, const
 				return err;
 			continue;
 		}
+		// A trailing slash, typed or at the end of a link's target ("f/"), demands a
+		// directory.
+		if (final && slash && !is_dir(next)) {
+			dentry_put(next);
+			return -ENOTDIR;
+		}
 		dentry_put(w->cur);
 		w->cur = next;
 	}
@@ -297,18 +304,12 @@ static void walk_end(struct walk *w)
 int path_lookupat(int dirfd, const char *path, unsigned int flags, struct dentry **out)
 {
 	struct walk w;
-	bool slash = false;
 	int err = walk_start(&w, dirfd, path, flags);
 
 	if (err)
 		return err;
 	err = walk_path(&w, flags, false, NULL, NULL);
-	if (!err && path[0]) {
-		size_t n = strlen(path);
-
-		slash = path[n - 1] == '/';
-	}
-	if (!err && (slash || (flags & LOOKUP_DIRECTORY)) && !is_dir(w.cur))
+	if (!err && (flags & LOOKUP_DIRECTORY) && !is_dir(w.cur))
 		err = -ENOTDIR;
 	if (err)
 		dentry_put(w.cur);

@@ -37,6 +37,8 @@ static size_t pipe_avail(struct pipe *p)
 	return READ_ONCE(p->head) - READ_ONCE(p->tail);
 }
 
+static const struct file_operations pipe_fops;
+
 static bool pipe_nonblock(struct file *f)
 {
 	return READ_ONCE(f->f_flags) & O_NONBLOCK;
@@ -158,6 +160,18 @@ static long pipe_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 	if (cmd != FIONREAD)
 		return -ENOTTY;
 	return put_user((int)pipe_avail(p), (int __user *)arg);
+}
+
+// The capacity is fixed at PIPE_SIZE (Linux's default). F_SETPIPE_SZ is granted when that
+// is at least what was asked for, which Linux allows ("may be larger than requested"); a
+// larger pipe is refused as Linux refuses one over pipe-max-size (1 MiB) to a user.
+long pipe_fcntl(struct file *f, unsigned int cmd, unsigned long arg)
+{
+	if (f->f_op != &pipe_fops)
+		return -EBADF;
+	if (cmd == F_SETPIPE_SZ && arg > PIPE_SIZE)
+		return arg > INT32_MAX ? -EINVAL : -EPERM;
+	return PIPE_SIZE;
 }
 
 static void pipe_release(struct inode *inode, struct file *f)

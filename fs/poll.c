@@ -83,10 +83,14 @@ static int poll_pass(struct pollfd *fds, unsigned int nfds, struct poll_table *p
 // timeout_ns < 0: wait forever. Each pass registers on the wait queue of every file it
 // checks (poll_wait), so a wake-up between the check and the sleep is never lost; the
 // sleep ends at a wake-up, a signal or the deadline.
-static long do_poll(struct pollfd *fds, unsigned int nfds, int64_t timeout_ns)
+#define POLL_FOREVER UINT64_MAX
+
+// Poll until a descriptor is ready, a signal arrives, or time_ns() reaches deadline (0: one
+// pass only; POLL_FOREVER: no deadline). Returns the ready count, 0 at the deadline, or
+// -EINTR when a signal ended the wait.
+static long do_poll(struct pollfd *fds, unsigned int nfds, uint64_t deadline)
 {
 	struct poll_table pt = { .max = nfds * POLL_QUEUES_PER_FD };
-	uint64_t deadline = timeout_ns > 0 ? sched_deadline_ns((uint64_t)timeout_ns) : 0;
 	bool timed_out = false;
 	long ready;
 
@@ -96,9 +100,9 @@ static long do_poll(struct pollfd *fds, unsigned int nfds, int64_t timeout_ns)
 	for (;;) {
 		set_current_state(TASK_INTERRUPTIBLE);
 		ready = poll_pass(fds, nfds, &pt);
-		if (ready || timeout_ns == 0 || timed_out || signal_pending_current())
+		if (ready || deadline == 0 || timed_out || signal_pending_current())
 			break;
-		if (timeout_ns < 0)
+		if (deadline == POLL_FOREVER)
 			schedule();
 		else
 			timed_out = schedule_timeout(deadline);
@@ -107,12 +111,17 @@ static long do_poll(struct pollfd *fds, unsigned int nfds, int64_t timeout_ns)
 	poll_unwait_all(&pt);
 	set_current_state(TASK_RUNNING);
 	kfree(pt.entries);
-	if (!ready && !timed_out && timeout_ns != 0 && signal_pending_current())
+	if (!ready && !timed_out && deadline != 0 && signal_pending_current())
 		return -EINTR;
 	return ready;
 }
 
-long sys_poll(struct pollfd __user *ufds, unsigned int nfds, int timeout_ms)
+static long poll_restart(void);
+
+// poll on the user's array until deadline. A signal that runs a handler makes the call
+// EINTR; one that does not (a stop and a continue, an ignored signal) restarts it, as on
+// Linux: without a deadline as it was, with one through restart_syscall for the time left.
+static long poll_user(struct pollfd __user *ufds, unsigned int nfds, uint64_t deadline)
 {
 	struct pollfd *fds;
 	long ret;
@@ -124,9 +133,40 @@ long sys_poll(struct pollfd __user *ufds, unsigned int nfds, int timeout_ms)
 		return -ENOMEM;
 	ret = copy_from_user(fds, ufds, nfds * sizeof(*fds));
 	if (!ret)
-		ret = do_poll(fds, nfds, timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000);
+		ret = do_poll(fds, nfds, deadline);
 	if (ret >= 0 && copy_to_user(ufds, fds, nfds * sizeof(*fds)))
 		ret = -EFAULT;
 	kfree(fds);
-	return ret;
+	if (ret != -EINTR)
+		return ret;
+	if (deadline == POLL_FOREVER)
+		return -ERESTARTNOHAND;
+	current->restart.fn = poll_restart;
+	current->restart.deadline_ns = deadline;
+	current->restart.args[0] = (uint64_t)ufds;
+	current->restart.args[1] = nfds;
+	return -ERESTART_RESTARTBLOCK;
+}
+
+static long poll_restart(void)
+{
+	uint64_t deadline = current->restart.deadline_ns;
+
+	// A deadline already past still gets one last pass, with a deadline of 0.
+	return poll_user((struct pollfd __user *)current->restart.args[0],
+			 (unsigned int)current->restart.args[1],
+			 deadline > time_ns() ? deadline : 0);
+}
+
+long sys_poll(struct pollfd __user *ufds, unsigned int nfds, int timeout_ms)
+{
+	uint64_t deadline;
+
+	if (timeout_ms < 0)
+		deadline = POLL_FOREVER;
+	else if (timeout_ms == 0)
+		deadline = 0;
+	else
+		deadline = sched_deadline_ns((uint64_t)timeout_ms * 1000000);
+	return poll_user(ufds, nfds, deadline);
 }

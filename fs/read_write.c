@@ -203,6 +203,18 @@ off_t generic_file_lseek(struct file *f, off_t off, int whence)
 	return res;
 }
 
+off_t generic_nosize_lseek(struct file *f, off_t off, int whence)
+{
+	off_t res = off;
+
+	if (whence == SEEK_CUR && __builtin_add_overflow(f->f_pos, off, &res))
+		return -EINVAL;
+	if ((whence != SEEK_SET && whence != SEEK_CUR) || res < 0)
+		return -EINVAL;
+	f->f_pos = res;
+	return res;
+}
+
 long sys_lseek(int fd, off_t off, unsigned int whence)
 {
 	struct file *f = fd_get_file(fd);
@@ -287,7 +299,7 @@ static long do_sendfile(struct file *out, struct file *in, off_t *pos, size_t co
 		if (w < r) { // give back what was read but not written
 			if (pos)
 				*pos -= r - w;
-			else if (in->f_mode & FMODE_LSEEK)
+			else
 				file_unread(in, r - w);
 			break;
 		}
@@ -318,6 +330,11 @@ long sys_sendfile(int out_fd, int in_fd, off_t __user *uoff, size_t count)
 		if (pos < 0)
 			goto out;
 	}
+	// Like Linux, only from files with a position (not pipes, not terminals): the copy
+	// loop reads until count or end of file, which a stream would make it wait for.
+	ret = -EINVAL;
+	if (!(in->f_mode & FMODE_LSEEK))
+		goto out;
 	ret = do_sendfile(out, in, uoff ? &pos : NULL, count);
 	if (uoff && ret >= 0 && put_user(pos, uoff))
 		ret = -EFAULT;

@@ -48,22 +48,29 @@ static ino_t dotdot_ino(struct dentry *dir)
 	return ino;
 }
 
+bool dir_emit_dots(struct file *f, struct dir_context *ctx)
+{
+	if (ctx->pos == 0) {
+		if (!ctx->emit(ctx, ".", 1, f->f_inode->i_ino, DT_DIR, 1))
+			return false;
+		ctx->pos = 1;
+	}
+	if (ctx->pos == 1) {
+		if (!ctx->emit(ctx, "..", 2, dotdot_ino(f->f_dentry), DT_DIR, 2))
+			return false;
+		ctx->pos = 2;
+	}
+	return true;
+}
+
 // Context: process context. ctx->emit is called under dcache_lock and must not sleep.
 int dcache_readdir(struct file *f, struct dir_context *ctx)
 {
 	struct dentry *dir = f->f_dentry, *c;
 	uint64_t flags;
 
-	if (ctx->pos == 0) {
-		if (!ctx->emit(ctx, ".", 1, dir->d_inode->i_ino, DT_DIR, 1))
-			return 0;
-		ctx->pos = 1;
-	}
-	if (ctx->pos == 1) {
-		if (!ctx->emit(ctx, "..", 2, dotdot_ino(dir), DT_DIR, 2))
-			return 0;
-		ctx->pos = 2;
-	}
+	if (!dir_emit_dots(f, ctx))
+		return 0;
 	flags = spin_lock_irqsave(&dcache_lock);
 	list_for_each_entry(c, &dir->d_children, d_child) {
 		if ((off_t)c->d_cookie < ctx->pos)
@@ -77,22 +84,9 @@ int dcache_readdir(struct file *f, struct dir_context *ctx)
 	return 0;
 }
 
-// Directories seek only to positions readdir handed out (or 0 to rewind).
-static off_t dcache_dir_lseek(struct file *f, off_t off, int whence)
-{
-	if (whence == SEEK_CUR)
-		off += f->f_pos;
-	else if (whence != SEEK_SET)
-		return -EINVAL;
-	if (off < 0)
-		return -EINVAL;
-	f->f_pos = off;
-	return off;
-}
-
 const struct file_operations dcache_dir_fops = {
 	.readdir = dcache_readdir,
-	.lseek = dcache_dir_lseek,
+	.lseek = generic_nosize_lseek, // seek only to positions readdir handed out, or 0
 };
 
 struct getdents_ctx {

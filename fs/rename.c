@@ -54,7 +54,8 @@ static void rename_unlock_dirs(struct dentry *a, struct dentry *b)
 		mutex_unlock(&b->d_inode->i_mutex);
 }
 
-// The type and busy checks between the source od and an existing target nd.
+// The checks Linux makes before it looks at the target's type: trailing slashes, mount
+// points, a directory moved into itself, RENAME_NOREPLACE. nd is the existing target or NULL.
 static int rename_check(struct path_parent *op, struct dentry *od, struct path_parent *np,
 			struct dentry *nd, unsigned int flags)
 {
@@ -66,10 +67,17 @@ static int rename_check(struct path_parent *op, struct dentry *od, struct path_p
 		return -EBUSY;
 	if (dir && dentry_is_ancestor(od, np->dir))
 		return -EINVAL; // would move a directory inside itself
-	if (!nd)
-		return 0;
-	if (flags & RENAME_NOREPLACE)
+	if (nd && (flags & RENAME_NOREPLACE))
 		return -EEXIST;
+	return 0;
+}
+
+// Whether the existing target nd, another file than the source od, may be replaced: a
+// directory only by a directory and only when empty, a non-directory only by one.
+static int rename_check_victim(struct dentry *od, struct dentry *nd)
+{
+	bool dir = S_ISDIR(od->d_inode->i_mode);
+
 	if (dir && !S_ISDIR(nd->d_inode->i_mode))
 		return -ENOTDIR;
 	if (!dir && S_ISDIR(nd->d_inode->i_mode))
@@ -99,7 +107,11 @@ static int rename_locked(struct path_parent *op, struct path_parent *np, unsigne
 	if (!err)
 		err = rename_check(op, od, np, nd, flags);
 	if (err || (nd && nd->d_inode == od->d_inode))
-		goto out; // renaming a name onto another name of the same file does nothing
+		goto out; // renaming a name onto itself or another name of its file does nothing
+	if (nd)
+		err = rename_check_victim(od, nd);
+	if (err)
+		goto out;
 	if (!nd)
 		nd = dentry_alloc(np->dir, np->dir->d_sb, np->last, np->len);
 	err = -ENOMEM;

@@ -125,9 +125,6 @@ static int timespec_from_user(const struct linux_timespec __user *u, uint64_t *n
 	return 0;
 }
 
-// A sleep cut short by a signal reports the time left and returns -EINTR (Linux restarts
-// nanosleep through restart_syscall; reporting EINTR with the remainder is what a handler
-// sees either way).
 // Sleep until the monotonic deadline. Interrupted by a signal, it reports the time left
 // in *rem and returns -ERESTART_RESTARTBLOCK: if a handler runs, the caller sees EINTR;
 // if not (a stop and continue, an ignored signal), the sleep resumes through
@@ -144,7 +141,7 @@ static long sleep_until(uint64_t deadline, struct linux_timespec __user *rem)
 	if (rem && copy_to_user(rem, &r, sizeof(r)))
 		return -EFAULT;
 	current->restart.deadline_ns = deadline;
-	current->restart.rem = (uint64_t)rem;
+	current->restart.args[0] = (uint64_t)rem;
 	current->restart.fn = restart_sleep;
 	return -ERESTART_RESTARTBLOCK;
 }
@@ -152,7 +149,7 @@ static long sleep_until(uint64_t deadline, struct linux_timespec __user *rem)
 static long restart_sleep(void)
 {
 	return sleep_until(current->restart.deadline_ns,
-			   (struct linux_timespec __user *)current->restart.rem);
+			   (struct linux_timespec __user *)current->restart.args[0]);
 }
 
 static long sleep_relative(uint64_t ns, struct linux_timespec __user *rem)

@@ -22,31 +22,24 @@ static struct chrdev chrdevs[CHRDEV_MAX]; // under chrdev_lock
 static int nr_chrdevs;                    // under chrdev_lock
 static struct dentry *devfs_root;         // constant after devfs_mount
 
-// Only a name: devfs superblocks are made by ramfs's mount, through devfs_mount().
+// A ramfs superblock under devfs's own name.
+static struct super_block *devfs_fill(const struct fs_type *type, const void *data)
+{
+	return ramfs_type.mount(type, data);
+}
+
 static const struct fs_type devfs_type = {
 	.name = "devtmpfs",
+	.mount = devfs_fill,
 };
 
+// Context: boot, before any other task runs.
 int devfs_mount(struct dentry *dir)
 {
-	struct super_block *sb;
-	uint64_t flags;
-	int err;
+	int err = vfs_mount(&devfs_type, dir, NULL);
 
-	// A ramfs superblock under devfs's own name.
-	sb = ramfs_type.mount(&devfs_type, NULL);
-	if (IS_ERR(sb))
-		return PTR_ERR(sb);
-	err = -EBUSY;
-	flags = spin_lock_irqsave(&dcache_lock);
-	if (!dir->d_mounted) {
-		dir->d_count++;
-		dir->d_mounted = sb;
-		sb->s_mountpoint = dir;
-		devfs_root = sb->s_root;
-		err = 0;
-	}
-	spin_unlock_irqrestore(&dcache_lock, flags);
+	if (!err)
+		devfs_root = dir->d_mounted->s_root;
 	return err;
 }
 

@@ -159,25 +159,12 @@ static ssize_t proc_file_write(struct file *f, struct iov_iter *from, off_t *pos
 	return proc_i(f->f_inode)->entry->write_eio ? -EIO : -EINVAL;
 }
 
-// Seeking as with Linux's seq_file: from the start or the current position only.
-static off_t proc_file_lseek(struct file *f, off_t off, int whence)
-{
-	if (whence == SEEK_CUR)
-		off += f->f_pos;
-	else if (whence != SEEK_SET)
-		return -EINVAL;
-	if (off < 0)
-		return -EINVAL;
-	f->f_pos = off;
-	return off;
-}
-
 const struct file_operations proc_file_fops = {
 	.open = proc_file_open,
 	.release = proc_file_release,
 	.read = proc_file_read,
 	.write = proc_file_write,
-	.lseek = proc_file_lseek,
+	.lseek = generic_nosize_lseek, // as Linux's seq_file: no SEEK_END
 };
 
 // open(O_TRUNC) and truncate(2) are accepted and change nothing, as on Linux.

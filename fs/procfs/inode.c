@@ -274,35 +274,6 @@ static void proc_prune(struct dentry *dir, bool (*stale)(struct dentry *d))
 
 // --- readdir helpers -------------------------------------------------------------------------
 
-// The inode number ".." of dir shows: its parent's, or across a mount the mount point's.
-static ino_t proc_parent_ino(struct dentry *dir)
-{
-	uint64_t flags = spin_lock_irqsave(&dcache_lock);
-	ino_t ino;
-
-	if (dir == dir->d_sb->s_root && dir->d_sb->s_mountpoint)
-		dir = dir->d_sb->s_mountpoint;
-	ino = dir->d_parent->d_inode->i_ino;
-	spin_unlock_irqrestore(&dcache_lock, flags);
-	return ino;
-}
-
-// Emit "." and ".." (positions 0 and 1). False when the reader has no room.
-static bool proc_emit_dots(struct file *f, struct dir_context *ctx)
-{
-	if (ctx->pos == 0) {
-		if (!ctx->emit(ctx, ".", 1, f->f_inode->i_ino, DT_DIR, 1))
-			return false;
-		ctx->pos = 1;
-	}
-	if (ctx->pos == 1) {
-		if (!ctx->emit(ctx, "..", 2, proc_parent_ino(f->f_dentry), DT_DIR, 2))
-			return false;
-		ctx->pos = 2;
-	}
-	return true;
-}
-
 // Emit table entries from position 2 on; entry i is at 2 + i. ino_base + 1 + i is the
 // inode number of entry i (root entries start at 2 = PROC_ROOT_INO + 1).
 static bool proc_emit_table(struct dir_context *ctx, const struct proc_entry *table, size_t n,
@@ -317,19 +288,6 @@ static bool proc_emit_table(struct dir_context *ctx, const struct proc_entry *ta
 		ctx->pos = next;
 	}
 	return true;
-}
-
-// Directories seek only to positions readdir handed out (or 0 to rewind).
-static off_t proc_dir_lseek(struct file *f, off_t off, int whence)
-{
-	if (whence == SEEK_CUR)
-		off += f->f_pos;
-	else if (whence != SEEK_SET)
-		return -EINVAL;
-	if (off < 0)
-		return -EINVAL;
-	f->f_pos = off;
-	return off;
 }
 
 // Every pid, ascending, in a new array (kfree it). Returns the count or -ENOMEM.
@@ -411,7 +369,7 @@ static int proc_root_readdir(struct file *f, struct dir_context *ctx)
 	pid_t *pids;
 	int n;
 
-	if (!proc_emit_dots(f, ctx))
+	if (!dir_emit_dots(f, ctx))
 		return 0;
 	if (ctx->pos < PROC_PID_POS &&
 	    !proc_emit_table(ctx, proc_root_entries, nr, PROC_ROOT_INO, PROC_PID_POS))
@@ -462,7 +420,7 @@ static const struct inode_operations proc_root_iops = {
 static const struct file_operations proc_root_fops = {
 	.open = proc_root_open,
 	.readdir = proc_root_readdir,
-	.lseek = proc_dir_lseek,
+	.lseek = generic_nosize_lseek,
 };
 
 // --- /proc/<pid> -----------------------------------------------------------------------------
@@ -500,7 +458,7 @@ static int proc_pid_readdir(struct file *f, struct dir_context *ctx)
 
 	if (!proc_task_exists(proc_i(f->f_inode)->pid))
 		return -ENOENT;
-	if (proc_emit_dots(f, ctx))
+	if (dir_emit_dots(f, ctx))
 		proc_emit_table(ctx, proc_pid_entries, nr, f->f_inode->i_ino, (off_t)nr + 2);
 	return 0;
 }
@@ -516,7 +474,7 @@ static const struct inode_operations proc_pid_iops = {
 static const struct file_operations proc_pid_fops = {
 	.open = proc_task_dir_open,
 	.readdir = proc_pid_readdir,
-	.lseek = proc_dir_lseek,
+	.lseek = generic_nosize_lseek,
 };
 
 // --- /proc/<pid>/fd --------------------------------------------------------------------------
@@ -574,14 +532,15 @@ static int proc_fd_readdir(struct file *f, struct dir_context *ctx)
 
 	if (!proc_task_exists(pid))
 		return -ENOENT;
-	if (!proc_emit_dots(f, ctx) || !proc_fd_bitmap(pid, open))
+	if (!dir_emit_dots(f, ctx) || !proc_fd_bitmap(pid, open))
 		return 0;
-	for (int fd = MAX(ctx->pos - 2, (off_t)0); fd < FILES_MAX; fd++) {
+	// The position comes from lseek: any off_t. Start from it without narrowing it first.
+	for (off_t fd = MAX(ctx->pos - 2, (off_t)0); fd < FILES_MAX; fd++) {
 		int len;
 
 		if (!(open[fd / 64] & (1ULL << (fd % 64))))
 			continue;
-		len = snprintf(name, sizeof(name), "%d", fd);
+		len = snprintf(name, sizeof(name), "%d", (int)fd);
 		if (!ctx->emit(ctx, name, len, ((ino_t)pid << 16) | (PROC_FD_INO + fd), DT_LNK,
 			       fd + 3))
 			break;
@@ -601,7 +560,7 @@ static const struct inode_operations proc_fd_iops = {
 static const struct file_operations proc_fd_fops = {
 	.open = proc_fd_open,
 	.readdir = proc_fd_readdir,
-	.lseek = proc_dir_lseek,
+	.lseek = generic_nosize_lseek,
 };
 
 // --- the file system ---------------------------------------------------------------------------

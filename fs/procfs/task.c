@@ -10,12 +10,12 @@
 // lock for the address space, files->lock and fs->lock (leaves) for the tables. The mm
 // lock is the target's own sleeping lock: reading an address space never switches CR3.
 //
-// One CPU assumption, as in mm/oom.c: exit clears t->mm before dropping it, and an exiting
-// task cannot run while we hold tasklist_lock with interrupts off, so an mm seen here
-// always has a reference left to copy. exit puts t->files and t->fs *before* clearing the
-// pointers (kernel/exit.c release_resources); the counts are only taken when not yet zero,
-// which closes all but a window of a few instructions after the table is freed. SMP needs
-// exit to clear these pointers under a lock before dropping them (see docs/procfs.md).
+// Exit unhooks t->files, t->fs and t->mm under tasklist_lock before it drops them
+// (kernel/exit.c release_resources), so a pointer found here under that lock still holds
+// the reference exit is about to drop, and taking one more there is safe. exec swaps t->mm
+// with only preemption off (kernel/exec.c exec_commit): on one CPU it cannot run while we
+// hold tasklist_lock with interrupts off, so the mm seen here still has its reference; SMP
+// needs exec to swap it under tasklist_lock too.
 
 #include <trapeze/err.h>
 #include <trapeze/kmalloc.h>

@@ -81,18 +81,31 @@ static struct page *ramfs_get_page(struct inode *inode, uint64_t idx)
 	return virt_to_page(va);
 }
 
-// Called with i_mutex held. Shrinking frees whole pages past the end and zeroes the tail of
-// the last one, so a later extension reads zeroes as it must.
+// Zero the last page of the file from the end of file on. A shared mapping covers that page
+// whole, so bytes past the end may hold what a program stored there; they must read as
+// zeroes once the file grows over them, as on Linux. Called with i_mutex held.
+static void ramfs_zero_tail(struct inode *inode)
+{
+	size_t idx = inode->i_size / PAGE_SIZE, off = inode->i_size % PAGE_SIZE;
+
+	if (off && idx < inode->i_nr_slots && inode->i_pages[idx])
+		memset((char *)inode->i_pages[idx] + off, 0, PAGE_SIZE - off);
+}
+
+// Called with i_mutex held. Shrinking frees whole pages past the new end and zeroes the
+// tail of the last one; growing zeroes the old last page's tail. Either way the bytes
+// between the two ends read as zeroes.
 static int ramfs_truncate(struct inode *inode, uint64_t size)
 {
-	size_t idx = size / PAGE_SIZE, off = size % PAGE_SIZE;
+	bool shrink = size < inode->i_size;
 
-	if (size < inode->i_size) {
+	if (shrink)
 		ramfs_free_pages_from(inode, DIV_ROUND_UP(size, PAGE_SIZE));
-		if (off && idx < inode->i_nr_slots && inode->i_pages[idx])
-			memset((char *)inode->i_pages[idx] + off, 0, PAGE_SIZE - off);
-	}
+	else
+		ramfs_zero_tail(inode);
 	inode->i_size = size;
+	if (shrink)
+		ramfs_zero_tail(inode);
 	return 0;
 }
 
@@ -145,6 +158,8 @@ static ssize_t ramfs_write(struct file *f, struct iov_iter *from, off_t *pos)
 	mutex_lock(&inode->i_mutex);
 	if (READ_ONCE(f->f_flags) & O_APPEND)
 		*pos = inode->i_size;
+	if ((uint64_t)*pos > inode->i_size)
+		ramfs_zero_tail(inode); // the gap up to pos reads as zeroes
 	while (from->count) {
 		n = ramfs_write_chunk(inode, from, *pos);
 		if (n <= 0)

@@ -6,9 +6,9 @@
 // Lock order (outermost first):
 //	rename_mutex -> directory i_mutex (parent before child; two unrelated directories
 //	in address order) -> file i_mutex -> f_pos_lock is never held with an i_mutex of
-//	another inode -> dcache_lock -> files->lock, fs->lock, f_lock (spinlocks, leaves)
-// A mutex may sleep; every spinlock here is a leaf held for a few instructions and
-// never across a user copy.
+//	another inode -> fs->lock -> dcache_lock, files->lock, f_lock (spinlocks, leaves)
+// A mutex may sleep; every spinlock here is held for a few instructions and never across
+// a user copy; fs->lock is held while a reference to root or cwd is taken (dcache_lock).
 #pragma once
 
 #include <trapeze/list.h>
@@ -385,11 +385,18 @@ struct file *do_filp_open(int dirfd, const char *path, int flags, mode_t mode);
 int vfs_truncate(struct inode *inode, int64_t size);
 // The generic lseek for files with a size: SEEK_SET/CUR/END.
 off_t generic_file_lseek(struct file *f, off_t off, int whence);
+// lseek for files with no size to seek from (directories, procfs's generated files): only
+// SEEK_SET and SEEK_CUR, to any position >= 0 (else -EINVAL). Called under f_pos_lock.
+off_t generic_nosize_lseek(struct file *f, off_t off, int whence);
 // Reads and writes through an iterator, as read(2) and write(2) do after fd lookup.
 ssize_t vfs_read(struct file *f, struct iov_iter *to, off_t *pos);
 ssize_t vfs_write(struct file *f, struct iov_iter *from, off_t *pos);
 // readdir for SB_DCACHE_STORE directories: ".", "..", then the children in cookie order.
 int dcache_readdir(struct file *f, struct dir_context *ctx);
+// For every readdir: emit "." (position 0) and ".." (position 1: the parent's inode, or
+// across a mount the mount point's parent's) from ctx->pos on, advancing it past each.
+// False when the reader has no room for one. Context: process context; takes dcache_lock.
+bool dir_emit_dots(struct file *f, struct dir_context *ctx);
 extern const struct file_operations dcache_dir_fops;
 
 // --- descriptor tables and per-task fs context ------------------------------------------
@@ -446,6 +453,9 @@ int vfs_remove(struct dentry *dir, const char *name, size_t len, bool rmdir, boo
 
 // System calls other parts of the VFS call directly.
 long sys_close(int fd);
+// fcntl's F_GETPIPE_SZ and F_SETPIPE_SZ on f: the pipe's capacity, or -EBADF when f is no
+// pipe (fs/pipe.c).
+long pipe_fcntl(struct file *f, unsigned int cmd, unsigned long arg);
 
 // --- file systems --------------------------------------------------------------------------
 

@@ -19,7 +19,9 @@
 //	  -> wait_queue->lock (kernel/sched.c): wake_up() holds it while waking tasks
 //	  -> rq_lock (kernel/sched.c): the run queue and sleeper list; innermost of the
 //	     scheduler's locks, held across switch_to
+//	fs->lock (a task's root and cwd) -> dcache_lock (fs/): taken while resolving a path
+//	  from the cwd.
 //	Leaves, never held while taking another lock: zone->lock (mm/page_alloc.c), kmalloc
-//	cache locks, kstack_lock, dcache_lock, files->lock, fs->lock, f_lock, the tty's input
-//	lock, the serial port locks, random_lock, pipe buffers' state (under i_mutex).
+//	cache locks, kstack_lock, dcache_lock, files->lock, f_lock, the tty's input lock,
+//	the serial port locks, random_lock, pipe buffers' state (under i_mutex).
 #pragma once

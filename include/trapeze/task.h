@@ -101,7 +101,7 @@ struct task {
 	struct {
 		long (*fn)(void);
 		uint64_t deadline_ns;
-		uint64_t rem; // user pointer for the time left
+		uint64_t args[2]; // the call's own (nanosleep: the time-left pointer)
 	} restart;
 
 	// Resource limits (kernel/rlimit.c). Read without a lock by the task itself (one
