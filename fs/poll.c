@@ -15,12 +15,6 @@
 
 #define POLL_QUEUES_PER_FD 2
 
-struct pollfd {
-	int fd;
-	short events;
-	short revents;
-};
-
 struct poll_wait_entry {
 	struct wait_queue *wq;
 	struct wait_entry we;
@@ -83,12 +77,10 @@ static int poll_pass(struct pollfd *fds, unsigned int nfds, struct poll_table *p
 // timeout_ns < 0: wait forever. Each pass registers on the wait queue of every file it
 // checks (poll_wait), so a wake-up between the check and the sleep is never lost; the
 // sleep ends at a wake-up, a signal or the deadline.
-#define POLL_FOREVER UINT64_MAX
-
 // Poll until a descriptor is ready, a signal arrives, or time_ns() reaches deadline (0: one
 // pass only; POLL_FOREVER: no deadline). Returns the ready count, 0 at the deadline, or
 // -EINTR when a signal ended the wait.
-static long do_poll(struct pollfd *fds, unsigned int nfds, uint64_t deadline)
+long poll_wait_fds(struct pollfd *fds, unsigned int nfds, uint64_t deadline)
 {
 	struct poll_table pt = { .max = nfds * POLL_QUEUES_PER_FD };
 	bool timed_out = false;
@@ -133,7 +125,7 @@ static long poll_user(struct pollfd __user *ufds, unsigned int nfds, uint64_t de
 		return -ENOMEM;
 	ret = copy_from_user(fds, ufds, nfds * sizeof(*fds));
 	if (!ret)
-		ret = do_poll(fds, nfds, deadline);
+		ret = poll_wait_fds(fds, nfds, deadline);
 	if (ret >= 0 && copy_to_user(ufds, fds, nfds * sizeof(*fds)))
 		ret = -EFAULT;
 	kfree(fds);

@@ -140,6 +140,20 @@ struct file_operations {
 };
 
 // poll(2) events (Linux ABI, include/uapi/asm-generic/poll.h).
+struct pollfd {
+	int fd;
+	short events;
+	short revents;
+};
+
+// No deadline, for poll_wait_fds.
+#define POLL_FOREVER UINT64_MAX
+
+// Wait until one of fds is ready, a signal arrives, or time_ns() reaches deadline (0: one
+// pass only; POLL_FOREVER: none). Returns the ready count (revents filled in), 0 at the
+// deadline, or -EINTR when a signal ended the wait. fs/poll.c; select is built on it.
+long poll_wait_fds(struct pollfd *fds, unsigned int nfds, uint64_t deadline);
+
 #define POLLIN 0x0001
 #define POLLPRI 0x0002
 #define POLLOUT 0x0004
