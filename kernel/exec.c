@@ -26,6 +26,7 @@
 #include <trapeze/fs.h>
 #include <trapeze/kmalloc.h>
 #include <trapeze/random.h>
+#include <trapeze/rlimit.h>
 #include <trapeze/signal.h>
 #include <trapeze/string.h>
 #include <trapeze/syscall.h>
@@ -193,6 +194,19 @@ static unsigned int vm_flags_from_pf(uint32_t pf)
 	return (pf & PF_R ? VM_READ : 0) | (pf & PF_W ? VM_WRITE : 0) | (pf & PF_X ? VM_EXEC : 0);
 }
 
+// Whether the new mm may map [start, end) with flags: the checks mmap and brk make
+// (RLIMIT_AS, RLIMIT_DATA, and the overcommit check for private writable memory), so that
+// a program whose segments or .bss cannot be had fails here, before the point of no
+// return, with ENOMEM (Linux, mapping after it, kills the process instead).
+static int exec_may_map(struct exec_ctx *ctx, uintptr_t start, uintptr_t end, unsigned int flags)
+{
+	size_t len = end - start;
+
+	if ((flags & VM_WRITE) && vm_enough_memory(len >> PAGE_SHIFT))
+		return -ENOMEM;
+	return vm_may_expand(ctx->mm, flags, len, start, end) ? 0 : -ENOMEM;
+}
+
 // A PT_LOAD becomes a private file-backed VMA for its file part and an anonymous VMA for
 // the rest of p_memsz (.bss). In a writable segment the bytes past p_filesz read as zero
 // (they start .bss); a read-only segment's last page shows the file as it is, as on Linux,
@@ -209,11 +223,12 @@ static int exec_map_segment(struct exec_ctx *ctx, const Elf64_Phdr *ph)
 	off_t limit = (ph->p_flags & PF_W) || ph->p_memsz > ph->p_filesz ?
 			      (off_t)(ph->p_offset + ph->p_filesz) :
 			      VMA_NO_LIMIT;
-	int err = 0;
+	int err;
 
 	if (ph->p_memsz == 0)
 		return 0;
-	if (file_end > start)
+	err = exec_may_map(ctx, start, mem_end, flags);
+	if (!err && file_end > start)
 		err = vm_map(ctx->mm, start, file_end, flags, ctx->file,
 			     (off_t)ALIGN_DOWN(ph->p_offset, PAGE_SIZE), limit);
 	if (!err && mem_end > file_end)
@@ -565,11 +580,14 @@ static void exec_commit(struct exec_ctx *ctx, uintptr_t sp)
 {
 	struct task *t = current;
 	struct mm *old = t->mm;
+	uint64_t irq;
 
-	preempt_disable();
+	// Readers of another task's mm (procfs, the OOM killer) take it under tasklist_lock,
+	// as exit's unhooking does: swap under it, then drop the old one.
+	irq = spin_lock_irqsave(&tasklist_lock);
 	t->mm = ctx->mm;
 	mm_activate(t->mm);
-	preempt_enable();
+	spin_unlock_irqrestore(&tasklist_lock, irq);
 	ctx->mm = NULL;
 	if (old)
 		mm_put(old);

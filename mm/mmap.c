@@ -16,11 +16,12 @@
 //  - resource limits (vm_may_expand): RLIMIT_AS bounds all mapped bytes and RLIMIT_DATA
 //    the private writable non-stack ones (Linux 4.7+), for mmap, brk and mremap growth
 //    (-ENOMEM; brk keeps the old break) and stack growth (mm/fault.c).
-//  - mremap: shrink, grow in place, move (MREMAP_MAYMOVE, MREMAP_FIXED) by moving the
-//    page-table entries; MREMAP_DONTUNMAP and old_len == 0 are -EINVAL.
-//  - madvise: MADV_DONTNEED and MADV_FREE drop private and file pages (they come back
-//    zeroed or from the file); NORMAL/RANDOM/SEQUENTIAL/WILLNEED are accepted hints; any
-//    other advice is -EINVAL.
+//  - mremap: shrink (unmapping the tail, whatever VMAs it spans, as Linux), grow in place,
+//    move (MREMAP_MAYMOVE, MREMAP_FIXED) by moving the page-table entries;
+//    MREMAP_DONTUNMAP and old_len == 0 are -EINVAL.
+//  - madvise: MADV_DONTNEED drops private and file pages (they come back zeroed or from
+//    the file), MADV_FREE private anonymous ones (-EINVAL elsewhere, as Linux);
+//    NORMAL/RANDOM/SEQUENTIAL/WILLNEED are accepted hints; any other advice is -EINVAL.
 //  - msync: shared file mappings write straight into ramfs pages, so there is nothing to
 //    write back; the arguments are checked as Linux checks them.
 //
@@ -178,14 +179,13 @@ out:
 	 MAP_EXECUTABLE | MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | \
 	 MAP_HUGETLB)
 
-static long mmap_check_args(unsigned long len, unsigned long prot, unsigned long flags,
-			    unsigned long off)
+// The prot argument needs no check: mmap ignores bits other than READ, WRITE and EXEC,
+// as Linux does (mprotect refuses them).
+static long mmap_check_args(unsigned long len, unsigned long flags, unsigned long off)
 {
 	unsigned long type = flags & MAP_TYPE;
 
 	if (!len || !IS_ALIGNED(off, PAGE_SIZE))
-		return -EINVAL;
-	if (prot & ~(unsigned long)(PROT_READ | PROT_WRITE | PROT_EXEC))
 		return -EINVAL;
 	if (type != MAP_PRIVATE && type != MAP_SHARED && type != MAP_SHARED_VALIDATE)
 		return -EINVAL;
@@ -305,7 +305,7 @@ long sys_mmap(unsigned long addr, unsigned long len, unsigned long prot, unsigne
 	struct mm *mm = current->mm;
 	unsigned int vm_flags = vm_flags_from_prot(prot);
 	struct file *file = NULL;
-	long ret = mmap_check_args(len, prot, flags, off);
+	long ret = mmap_check_args(len, flags, off);
 
 	if (ret)
 		return ret;
@@ -440,7 +440,7 @@ long sys_mprotect(unsigned long addr, unsigned long len, unsigned long prot)
 	uintptr_t end;
 	int err;
 
-	if (prot & ~(unsigned long)(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN))
+	if (prot & ~(unsigned long)(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM | PROT_GROWSDOWN))
 		return -EINVAL; // includes PROT_GROWSUP: no area grows up on x86
 	if (!IS_ALIGNED(addr, PAGE_SIZE))
 		return -EINVAL;
@@ -492,20 +492,20 @@ static int move_pte(pte_t *pte, uintptr_t va, void *arg)
 	return 0;
 }
 
-// Move [src, src + old_len), which lies inside one VMA, to dst, resized to new_len: the
-// page-table entries move, the pages stay. The destination must be free or, for
+// Move [src, src + old_len), which lies inside one VMA, to dst, grown to new_len >= old_len:
+// the page-table entries move, the pages stay. The destination must be free or, for
 // MREMAP_FIXED, is unmapped here. Returns dst or -errno.
 static long mremap_move(struct mm *mm, uintptr_t src, size_t old_len, uintptr_t dst,
 			size_t new_len)
 {
 	struct move_ctx ctx = { mm, dst - src };
-	size_t keep = MIN(old_len, new_len);
 	LIST_HEAD(moved);
 	struct vma *vma;
 	int err;
 
+	assert(old_len <= new_len);
 	// Every fallible step comes before the first entry moves.
-	err = vm_pte_walk(mm->pml4, src, src + keep, move_prepare_pte, &ctx);
+	err = vm_pte_walk(mm->pml4, src, src + old_len, move_prepare_pte, &ctx);
 	if (!err)
 		err = vm_unmap(mm, dst, dst + new_len);
 	if (!err)
@@ -514,8 +514,7 @@ static long mremap_move(struct mm *mm, uintptr_t src, size_t old_len, uintptr_t 
 		return err;
 	vma = list_first_entry(&moved, struct vma, link);
 	list_del(&vma->link);
-	vm_pte_walk(mm->pml4, src, src + keep, move_pte, &ctx);
-	vm_zap_range(mm, src + keep, src + old_len);
+	vm_pte_walk(mm->pml4, src, src + old_len, move_pte, &ctx);
 	vma->start = dst;
 	vma->end = dst + new_len;
 	vma_insert(&mm->vmas, vma);
@@ -525,27 +524,43 @@ static long mremap_move(struct mm *mm, uintptr_t src, size_t old_len, uintptr_t 
 	return (long)dst;
 }
 
+// Whether vma may grow by len bytes: the overcommit check, where mmap would have counted
+// the memory, and the resource limits.
+static bool mremap_may_grow(struct mm *mm, const struct vma *vma, size_t len)
+{
+	bool accountable =
+		vma_is_shared_anon(vma) || (vma->flags & (VM_WRITE | VM_SHARED)) == VM_WRITE;
+
+	if (accountable && vm_enough_memory(len >> PAGE_SHIFT))
+		return false;
+	return vm_may_expand(mm, vma->flags, len, 0, 0);
+}
+
+// Linux's rules: old must lie in a VMA. A shrink in place unmaps the tail, whatever VMAs it
+// spans. Otherwise the part that stays must lie in that one VMA (-EFAULT, before anything
+// changes), and a move that shrinks drops the tail first.
 static long mremap_locked(struct mm *mm, uintptr_t old, size_t old_len, size_t new_len,
 			  unsigned long flags, uintptr_t new_addr)
 {
 	struct vma *vma = vma_lookup(&mm->vmas, old);
 	uintptr_t dst;
+	int err = 0;
 
-	if (!vma || old_len > vma->end - old)
+	if (!vma)
 		return -EFAULT;
-	// Growing commits more memory where mmap would have counted it.
-	if (new_len > old_len &&
-	    (vma_is_shared_anon(vma) || (vma->flags & (VM_WRITE | VM_SHARED)) == VM_WRITE) &&
-	    vm_enough_memory((new_len - old_len) >> PAGE_SHIFT))
-		return -ENOMEM;
-	if (new_len > old_len && !vm_may_expand(mm, vma->flags, new_len - old_len, 0, 0))
-		return -ENOMEM;
-	if (flags & MREMAP_FIXED)
-		return mremap_move(mm, old, old_len, new_addr, new_len);
-	if (new_len <= old_len) {
-		int err = vm_unmap(mm, old + new_len, old + old_len);
-
+	if (new_len <= old_len && !(flags & MREMAP_FIXED)) {
+		if (new_len < old_len)
+			err = vm_unmap(mm, old + new_len, old + old_len);
 		return err ? err : (long)old;
+	}
+	if (MIN(old_len, new_len) > vma->end - old)
+		return -EFAULT;
+	if (new_len > old_len && !mremap_may_grow(mm, vma, new_len - old_len))
+		return -ENOMEM;
+	if (flags & MREMAP_FIXED) {
+		if (new_len < old_len)
+			err = vm_unmap(mm, old + new_len, old + old_len);
+		return err ? err : mremap_move(mm, old, MIN(old_len, new_len), new_addr, new_len);
 	}
 	if (old + old_len == vma->end && new_len <= VM_USER_TOP - old &&
 	    vma_range_free(&mm->vmas, vma->end, old + new_len)) {
@@ -591,6 +606,23 @@ long sys_mremap(unsigned long old_addr, unsigned long old_len, unsigned long new
 
 // --- madvise ---------------------------------------------------------------------------------
 
+// Drop the pages of [start, end), part of v, for MADV_DONTNEED or MADV_FREE. 0 or -EINVAL.
+static int madvise_drop(struct mm *mm, struct vma *v, uintptr_t start, uintptr_t end,
+			unsigned long advice)
+{
+	// MADV_FREE is for private anonymous memory only (Linux).
+	if (advice == MADV_FREE && (v->file || (v->flags & VM_SHARED)))
+		return -EINVAL;
+	// A shared anonymous page's contents must survive (Linux keeps them in shmem), and
+	// dropping our mapping would only unshare it: nothing to do there. File pages come
+	// back from the file.
+	if (!vma_is_shared_anon(v))
+		vm_zap_range(mm, start, end);
+	return 0;
+}
+
+// As Linux: the areas before a failing one keep what was done to them; a hole in the range
+// is -ENOMEM unless an area fails with its own error.
 long sys_madvise(unsigned long addr, unsigned long len, unsigned long advice)
 {
 	struct mm *mm = current->mm;
@@ -610,11 +642,12 @@ long sys_madvise(unsigned long addr, unsigned long len, unsigned long advice)
 	ret = vm_range_mapped(&mm->vmas, addr, end) ? 0 : -ENOMEM;
 	for (v = vma_find(&mm->vmas, addr); drop && v && v->start < end;
 	     v = vma_next(&mm->vmas, v)) {
-		// A shared anonymous page's contents must survive (Linux keeps them in
-		// shmem), and dropping our mapping would only unshare it: nothing to do there.
-		// File pages come back from the file.
-		if (!vma_is_shared_anon(v))
-			vm_zap_range(mm, MAX(addr, v->start), MIN(end, v->end));
+		int err = madvise_drop(mm, v, MAX(addr, v->start), MIN(end, v->end), advice);
+
+		if (err) {
+			ret = err;
+			break;
+		}
 	}
 	mm_unlock(mm);
 	return ret;

@@ -113,6 +113,7 @@ struct oom_report {
 	pid_t pid;
 	char comm[TASK_COMM_LEN];
 	unsigned long rss;
+	unsigned long free; // pages free when the victim was chosen
 };
 
 // Choose and kill a victim unless one is dying already. Returns true if the current
@@ -131,6 +132,7 @@ static bool oom_kill(struct oom_report *r)
 			r->pid = victim->pid;
 			strlcpy(r->comm, victim->comm, sizeof(r->comm));
 			r->rss = READ_ONCE(victim->mm->rss);
+			r->free = mm_free_pages();
 			oom_kill_mm_locked(victim->mm);
 			oom_victim_pid = victim->pid;
 			oom_victim_deadline_ns = now + OOM_VICTIM_TIMEOUT_NS;
@@ -159,7 +161,7 @@ int oom_kill_or_wait(unsigned int attempt)
 	}
 	if (r.pid)
 		pr_warn("oom: out of memory (%lu KiB free): killed pid %d (%s), rss %lu KiB\n",
-			mm_free_pages() << (PAGE_SHIFT - 10), r.pid, r.comm,
+			r.free << (PAGE_SHIFT - 10), r.pid, r.comm,
 			r.rss << (PAGE_SHIFT - 10));
 	if (self)
 		return -ENOMEM;
