@@ -49,6 +49,7 @@ struct inode *inode_alloc(struct super_block *sb, mode_t mode)
 	inode->i_mode = mode;
 	inode->i_nlink = 1;
 	mutex_init(&inode->i_mutex, "inode");
+	spin_init(&inode->i_pages_lock, "inode.i_pages_lock");
 	inode->i_atime = inode->i_mtime = inode->i_ctime = fs_time_now();
 	return inode;
 }

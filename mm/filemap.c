@@ -14,14 +14,14 @@
 // A page wholly beyond the end of the file is -EIO: SIGBUS, as on Linux. Files without
 // get_page can only be mapped private; their pages are read with kernel_read.
 //
-// Lock order: mm->lock, then the file's i_mutex, which guards i_pages and i_size. A read()
-// or write() copies user memory under i_mutex; when that copy faults on a mapping of the
-// same file, the faulting task already holds i_mutex and uses the pages without taking it
-// again (the copy in progress caches no page-array pointer across the copy).
+// Locks: a fault takes the mm lock and then only the file's i_pages_lock (a spinlock, in
+// get_page), never its i_mutex. read() and write() copy user memory while holding their
+// file's i_mutex, and that copy may fault on a mapping of any file, the same one or
+// another whose reader is faulting on ours: waiting for an i_mutex here would deadlock.
+// i_size is read without a lock; a racing truncate is seen either way, as on Linux.
 //
-// Context: process context, the mm lock held; sleeps (i_mutex, kernel_read).
+// Context: process context, the mm lock held; may sleep (kernel_read).
 #include <trapeze/fs.h>
-#include <trapeze/mutex.h>
 #include <trapeze/page_alloc.h>
 #include <trapeze/string.h>
 #include <trapeze/vfs.h>
@@ -38,18 +38,10 @@ bool filemap_can_share(const struct file *file)
 // lies wholly beyond the end of the file, -ENOMEM.
 static int filemap_get_page(struct inode *inode, uint64_t idx, struct page **out)
 {
-	bool lock = !mutex_is_held(&inode->i_mutex);
-	int err = 0;
-
-	if (lock)
-		mutex_lock(&inode->i_mutex);
-	if (idx >= DIV_ROUND_UP(inode->i_size, PAGE_SIZE))
-		err = -EIO;
-	else if (!(*out = inode->i_op->get_page(inode, idx)))
-		err = -ENOMEM;
-	if (lock)
-		mutex_unlock(&inode->i_mutex);
-	return err;
+	if (idx >= DIV_ROUND_UP(READ_ONCE(inode->i_size), PAGE_SIZE))
+		return -EIO;
+	*out = inode->i_op->get_page(inode, idx);
+	return *out ? 0 : -ENOMEM;
 }
 
 // The file offset of the page at va of vma.

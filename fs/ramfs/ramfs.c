@@ -21,7 +21,8 @@ static const struct file_operations ramfs_file_fops;
 
 // --- file data -------------------------------------------------------------------------------
 
-// Make room in i_pages for page index idx. Returns 0 or -ENOMEM.
+// Make room in i_pages for page index idx. Returns 0 or -ENOMEM. Caller holds
+// i_pages_lock.
 static int ramfs_grow_slots(struct inode *inode, size_t idx)
 {
 	size_t n = MAX(inode->i_nr_slots, 4UL);
@@ -43,8 +44,10 @@ static int ramfs_grow_slots(struct inode *inode, size_t idx)
 }
 
 // The page holding offset idx * PAGE_SIZE, allocated (zeroed) if needed. NULL: no memory.
-static void *ramfs_page(struct inode *inode, size_t idx)
+// Caller holds i_pages_lock (allocation never sleeps).
+static void *ramfs_page_locked(struct inode *inode, size_t idx)
 {
+	assert_held(&inode->i_pages_lock);
 	if (ramfs_grow_slots(inode, idx))
 		return NULL;
 	if (!inode->i_pages[idx]) {
@@ -56,10 +59,31 @@ static void *ramfs_page(struct inode *inode, size_t idx)
 	return inode->i_pages[idx];
 }
 
+static void *ramfs_page(struct inode *inode, size_t idx)
+{
+	uint64_t flags = spin_lock_irqsave(&inode->i_pages_lock);
+	void *va = ramfs_page_locked(inode, idx);
+
+	spin_unlock_irqrestore(&inode->i_pages_lock, flags);
+	return va;
+}
+
+// The page at idx if the file has one (NULL for a hole), without allocating.
+static void *ramfs_page_lookup(struct inode *inode, size_t idx)
+{
+	uint64_t flags = spin_lock_irqsave(&inode->i_pages_lock);
+	void *va = idx < inode->i_nr_slots ? inode->i_pages[idx] : NULL;
+
+	spin_unlock_irqrestore(&inode->i_pages_lock, flags);
+	return va;
+}
+
 // Drop the file's reference to every page from index first on. A page that a process
 // still maps (mm/filemap.c) lives on, detached from the file, until it is unmapped.
 static void ramfs_free_pages_from(struct inode *inode, size_t first)
 {
+	uint64_t flags = spin_lock_irqsave(&inode->i_pages_lock);
+
 	for (size_t i = first; i < inode->i_nr_slots; i++) {
 		if (inode->i_pages[i]) {
 			page_put(virt_to_page(inode->i_pages[i]));
@@ -67,18 +91,20 @@ static void ramfs_free_pages_from(struct inode *inode, size_t first)
 			inode->i_nr_pages--;
 		}
 	}
+	spin_unlock_irqrestore(&inode->i_pages_lock, flags);
 }
 
-// File mappings map the file's own pages: one more reference for the mapper. Called with
-// i_mutex held.
+// File mappings map the file's own pages: one more reference for the mapper. Takes only
+// i_pages_lock (see fs.h): page faults never wait for i_mutex.
 static struct page *ramfs_get_page(struct inode *inode, uint64_t idx)
 {
-	void *va = ramfs_page(inode, idx);
+	uint64_t flags = spin_lock_irqsave(&inode->i_pages_lock);
+	void *va = ramfs_page_locked(inode, idx);
 
-	if (!va)
-		return NULL;
-	page_get(virt_to_page(va));
-	return virt_to_page(va);
+	if (va)
+		page_get(virt_to_page(va));
+	spin_unlock_irqrestore(&inode->i_pages_lock, flags);
+	return va ? virt_to_page(va) : NULL;
 }
 
 // Zero the last page of the file from the end of file on. A shared mapping covers that page
@@ -87,9 +113,10 @@ static struct page *ramfs_get_page(struct inode *inode, uint64_t idx)
 static void ramfs_zero_tail(struct inode *inode)
 {
 	size_t idx = inode->i_size / PAGE_SIZE, off = inode->i_size % PAGE_SIZE;
+	char *page = off ? ramfs_page_lookup(inode, idx) : NULL;
 
-	if (off && idx < inode->i_nr_slots && inode->i_pages[idx])
-		memset((char *)inode->i_pages[idx] + off, 0, PAGE_SIZE - off);
+	if (page)
+		memset(page + off, 0, PAGE_SIZE - off);
 }
 
 // Called with i_mutex held. Shrinking frees whole pages past the new end and zeroes the
@@ -119,7 +146,7 @@ static ssize_t ramfs_read(struct file *f, struct iov_iter *to, off_t *pos)
 	while (to->count && (uint64_t)*pos < inode->i_size) {
 		size_t idx = *pos / PAGE_SIZE, off = *pos % PAGE_SIZE;
 		size_t c = MIN(PAGE_SIZE - off, inode->i_size - *pos);
-		void *page = idx < inode->i_nr_slots ? inode->i_pages[idx] : NULL;
+		void *page = ramfs_page_lookup(inode, idx);
 
 		n = page ? iov_iter_copy_to(to, (char *)page + off, c) : iov_iter_zero(to, c);
 		if (n <= 0)

@@ -104,7 +104,9 @@ struct inode_operations {
 	// Regular files whose data sits in whole pages (ramfs), for file mappings
 	// (mm/filemap.c): the page holding the bytes from idx * PAGE_SIZE, allocated zeroed
 	// if the file has a hole there, with a reference for the caller (page_put). NULL when
-	// out of memory. Called with i_mutex held and idx inside i_size. A file system
+	// out of memory. Called from page faults with idx inside i_size, WITHOUT i_mutex (the
+	// faulting task may hold another file's, or this one's): it may take only
+	// i_pages_lock and must not sleep. A file system
 	// without it cannot be mapped MAP_SHARED (-ENODEV); MAP_PRIVATE reads its pages.
 	struct page *(*get_page)(struct inode *inode, uint64_t idx);
 };
@@ -232,8 +234,13 @@ struct inode {
 	long i_writecount;
 	struct fs_time i_atime, i_mtime, i_ctime;
 	// File data of memory file systems: i_pages[i] is the direct-map address of the page
-	// holding bytes [i * PAGE_SIZE, (i + 1) * PAGE_SIZE), or NULL for a hole. The same
-	// pages are what a later page cache and mmap of the file will map. Under i_mutex.
+	// holding bytes [i * PAGE_SIZE, (i + 1) * PAGE_SIZE), or NULL for a hole; file
+	// mappings map these very pages. The array and the two counts below are under
+	// i_pages_lock (a leaf spinlock), not i_mutex: a page fault on a file mapping takes
+	// only this lock, so a read() that holds one file's i_mutex while its user copy faults
+	// on another file's mapping can never wait for that file's i_mutex (no ABBA deadlock).
+	// A page stays allocated while i_mutex is held (only truncate, under i_mutex, frees).
+	struct spinlock i_pages_lock;
 	void **i_pages;
 	size_t i_nr_slots;   // length of the i_pages array
 	size_t i_nr_pages;   // pages allocated (for st_blocks)

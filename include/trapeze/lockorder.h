@@ -7,10 +7,10 @@
 //	  -> directory inode i_mutex, parent before child (fs/)
 //	  -> file inode i_mutex, then f_pos_lock (fs/)
 //	kstack_map_mutex (kernel/task.c): held only around mapping a new kernel stack.
-//	mm->lock (mm/mm.c) is taken by page faults, which may come from a user copy made
-//	  while an i_mutex is held (read into a user buffer), and a file-backed fault reads the
-//	  file under mm->lock. The two orders can only meet in tasks sharing one mm; with no
-//	  threads that is a vfork parent, which sleeps until its child execs or exits.
+//	  -> mm->lock (mm/mm.c): a user copy made under an i_mutex (read into a user buffer)
+//	     may fault. A fault never takes an i_mutex: a file-backed fault takes only the
+//	     file's i_pages_lock (a leaf spinlock, inode_operations.get_page), so two tasks
+//	     reading files crosswise into mappings of each other's file cannot deadlock.
 //
 // Spinlocks (any context; interrupts off where interrupt handlers take them too):
 //	tasklist_lock (kernel/task.c)
