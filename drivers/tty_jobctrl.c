@@ -30,21 +30,6 @@ static bool tty_session_alive_locked(pid_t sid)
 	       leader->state != TASK_DEAD;
 }
 
-// POSIX's orphaned process group: no member has a parent in another group of the same
-// session, so nobody there would continue the group if it stopped. tasklist_lock held.
-static bool tty_pgrp_orphaned_locked(pid_t pgrp, pid_t sid)
-{
-	struct task *t;
-
-	list_for_each_entry(t, &task_list, all_link) {
-		if (t->pgid != pgrp || t->state == TASK_ZOMBIE || t->state == TASK_DEAD)
-			continue;
-		if (t->parent && t->parent->pgid != pgrp && t->parent->sid == sid)
-			return false;
-	}
-	return true;
-}
-
 // A read by a background group of the tty's session, as Linux's job_control(): SIGTTIN to
 // the reader's group and -ERESTARTSYS (the read starts over once the group is continued),
 // or -EIO when that would stop nobody, because the reader ignores or blocks SIGTTIN or its
@@ -64,7 +49,7 @@ int tty_read_job_check(struct tty *t)
 	pgrp = me->pgid;
 	if (me->sid == sid && pgrp != fg && tty_session_alive_locked(sid)) {
 		background = true;
-		orphaned = tty_pgrp_orphaned_locked(pgrp, sid);
+		orphaned = pgrp_is_orphaned_locked(pgrp, sid, NULL);
 	}
 	spin_unlock_irqrestore(&tasklist_lock, flags);
 	if (!background)

@@ -84,7 +84,8 @@ static int shell_status(int wait_status)
 // Give t's children to init (tasklist_lock held). Zombies among them are init's to reap.
 // As on Linux, they will tell init of their exit with SIGCHLD, whatever exit signal their
 // clone() chose: init must not receive a signal of some other meaning (it powers off on
-// SIGUSR1) from a process that merely outlived its parent.
+// SIGUSR1) from a process that merely outlived its parent. A process group the exit
+// leaves orphaned with a stopped member gets SIGHUP and SIGCONT (kernel/pgrp.c).
 static void reparent_children_locked(struct task *t)
 {
 	struct task *c, *tmp;
@@ -94,7 +95,9 @@ static void reparent_children_locked(struct task *t)
 		c->parent = init_task;
 		c->exit_signal = SIGCHLD;
 		list_add_tail(&c->sibling_link, &init_task->children);
+		pgrp_reparent_orphans_locked(t, c);
 	}
+	pgrp_exit_orphans_locked(t);
 }
 
 static void release_resources(struct task *t)

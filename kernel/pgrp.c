@@ -43,6 +43,68 @@ int pgrp_signal(pid_t pgrp, int sig, const struct signal_info *info)
 	return found ? 0 : -ESRCH;
 }
 
+bool pgrp_is_orphaned_locked(pid_t pgrp, pid_t sid, const struct task *ignore)
+{
+	struct task *t;
+
+	assert_held(&tasklist_lock);
+	list_for_each_entry(t, &task_list, all_link) {
+		if (t == ignore || t->pgid != pgrp || t->state == TASK_ZOMBIE ||
+		    t->state == TASK_DEAD)
+			continue;
+		if (t->parent && t->parent != ignore && t->parent->pgid != pgrp &&
+		    t->parent->sid == sid)
+			return false;
+	}
+	return true;
+}
+
+static bool pgrp_has_stopped_locked(pid_t pgrp)
+{
+	struct task *t;
+
+	list_for_each_entry(t, &task_list, all_link)
+		if (t->pgid == pgrp && t->state != TASK_ZOMBIE && t->state != TASK_DEAD &&
+		    signal_task_stopped(t))
+			return true;
+	return false;
+}
+
+// POSIX: a process group that an exit leaves orphaned while some member is stopped would
+// stay stopped forever (no job-control shell can reach it), so each member gets SIGHUP and
+// then SIGCONT. Called by the exiting task for its own group and for each child's group,
+// with the exiting task as ignore (it no longer links anyone). tasklist_lock held.
+static void pgrp_hangup_if_orphaned_locked(pid_t pgrp, pid_t sid, const struct task *ignore)
+{
+	struct signal_info info = { .code = SI_KERNEL };
+	struct task *t;
+
+	if (pgrp <= 0 || !pgrp_has_stopped_locked(pgrp) ||
+	    !pgrp_is_orphaned_locked(pgrp, sid, ignore))
+		return;
+	list_for_each_entry(t, &task_list, all_link) {
+		if (t->pgid != pgrp || t->state == TASK_ZOMBIE || t->state == TASK_DEAD)
+			continue;
+		signal_send_info(t, SIGHUP, &info);
+		signal_send_info(t, SIGCONT, &info);
+	}
+}
+
+void pgrp_exit_orphans_locked(struct task *dying)
+{
+	assert_held(&tasklist_lock);
+	if (dying->parent && dying->parent->pgid != dying->pgid &&
+	    dying->parent->sid == dying->sid)
+		pgrp_hangup_if_orphaned_locked(dying->pgid, dying->sid, dying);
+}
+
+void pgrp_reparent_orphans_locked(struct task *dying, struct task *child)
+{
+	assert_held(&tasklist_lock);
+	if (child->pgid != dying->pgid && child->sid == dying->sid)
+		pgrp_hangup_if_orphaned_locked(child->pgid, child->sid, dying);
+}
+
 void signal_send_pgrp(int pgrp, int sig)
 {
 	struct signal_info info = { .code = SI_KERNEL };

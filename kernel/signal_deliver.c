@@ -176,6 +176,18 @@ static void signal_handle(struct pt_regs *regs, int sig, const struct sigaction 
 	signal_set_blocked(mask);
 }
 
+// POSIX: the keyboard stop signals (SIGTSTP, SIGTTIN, SIGTTOU) do not stop a member of an
+// orphaned process group, which nobody could continue; they are discarded.
+static bool signal_orphaned_current(void)
+{
+	struct task *t = current;
+	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
+	bool orphaned = pgrp_is_orphaned_locked(t->pgid, t->sid, NULL);
+
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	return orphaned;
+}
+
 void signal_deliver_pending(struct pt_regs *regs)
 {
 	struct task *t = current;
@@ -202,7 +214,8 @@ void signal_deliver_pending(struct pt_regs *regs)
 		case SIGDEF_CONTINUE:
 			continue;
 		case SIGDEF_STOP:
-			signal_stop(sig);
+			if (sig == SIGSTOP || !signal_orphaned_current())
+				signal_stop(sig);
 			continue;
 		default:
 			do_exit(signal_exit_status(sig));

@@ -110,3 +110,18 @@ void signal_stop(int sig)
 	if (signal_stop_wait(sh))
 		signal_notify_parent_jobctl(CLD_CONTINUED, SIGCONT);
 }
+
+bool signal_task_stopped(struct task *t)
+{
+	uint64_t flags = spin_lock_irqsave(&t->sig_lock);
+	struct signal_handlers *sh = t->sighand;
+	bool stopped = false;
+
+	if (sh) {
+		spin_lock(&sh->lock);
+		stopped = sh->stopped;
+		spin_unlock(&sh->lock);
+	}
+	spin_unlock_irqrestore(&t->sig_lock, flags);
+	return stopped;
+}

@@ -91,6 +91,17 @@ void signal_send_pgrp(int pgrp, int sig);
 int pgrp_signal(pid_t pgrp, int sig, const struct signal_info *info);
 // True if some task is in process group pgrp of session sid (sid 0: any session).
 // Caller holds tasklist_lock.
+// Whether t is stopped by a stop signal (from the moment the stop is decided, before t
+// has gone to sleep and before its parent hears of it). Context: any; takes t's locks.
+bool signal_task_stopped(struct task *t);
+// POSIX's orphaned process group: no member (other than ignore) has a parent (other than
+// ignore) in another group of session sid, so no job-control shell can continue it.
+bool pgrp_is_orphaned_locked(pid_t pgrp, pid_t sid, const struct task *ignore);
+// At an exit (do_exit, tasklist_lock held, children already given to init): SIGHUP and
+// SIGCONT to each member of a group the exit leaves orphaned with a stopped member —
+// the dying task's own group, and each former child's (one call per child).
+void pgrp_exit_orphans_locked(struct task *dying);
+void pgrp_reparent_orphans_locked(struct task *dying, struct task *child);
 bool pgrp_exists_locked(pid_t pgrp, pid_t sid);
 
 // --- delivery (kernel/signal_deliver.c, signal_frame.c) ---
