@@ -222,6 +222,11 @@ static int cmd_run(const char *who, const char *file, char **argv, bool new_sess
 			ioctl(STDIN_FILENO, TIOCSCTTY, 0); // failure costs only job control
 			tcsetpgrp(STDIN_FILENO, getpid());
 		}
+		// Otherwise a process group of its own, as a shell runs a job: a group that
+		// only init's links to another group is orphaned (POSIX), and the keyboard
+		// stop signals would not stop its members.
+		if (!new_session)
+			setpgid(0, 0);
 		cmd_exec(who, file, argv);
 	}
 	return child_wait(pid);
