@@ -268,6 +268,15 @@ static bool file_may_map_writable(const struct file *file)
 	return file->f_mode & FMODE_WRITE;
 }
 
+// /dev/zero maps as anonymous memory (private or shared), as on Linux: old programs get
+// zeroed memory this way.
+static bool file_is_dev_zero(const struct file *file)
+{
+	const struct inode *inode = file->f_inode;
+
+	return S_ISCHR(inode->i_mode) && inode->i_rdev == MKDEV(1, 5);
+}
+
 // The file checks of a file-backed mapping. 0 or -errno.
 static long mmap_check_file(struct file *file, unsigned long prot, unsigned long flags)
 {
@@ -320,9 +329,19 @@ long sys_mmap(unsigned long addr, unsigned long len, unsigned long prot, unsigne
 		file = fd_get_file((int)fd);
 		if (!file)
 			return -EBADF;
-		ret = mmap_check_file(file, prot, flags);
-		if (ret)
-			goto put_file;
+		if (file_is_dev_zero(file)) {
+			bool readable = file->f_mode & FMODE_READ;
+
+			file_put(file);
+			file = NULL;
+			off = 0;
+			if (!readable)
+				return -EACCES;
+		} else {
+			ret = mmap_check_file(file, prot, flags);
+			if (ret)
+				goto put_file;
+		}
 	}
 	if (mmap_accountable(vm_flags, !file, flags)) {
 		ret = vm_enough_memory(len >> PAGE_SHIFT);
