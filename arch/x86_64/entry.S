@@ -90,16 +90,17 @@ syscall_entry:
 
 /*
  * One stub per vector. Vectors without a CPU error code push a zero so the frame is the
- * same shape; then the vector number goes on top, where isr_common swaps it with rax.
+ * same shape; then the vector number goes on top, where the common code (isr_common, or
+ * paranoid_common for the IST vectors) swaps it with rax.
  */
-.macro ISR_STUB vector, has_error_code
+.macro ISR_STUB vector, has_error_code, common=isr_common
 	.balign 16
 isr_stub_\vector:
 	.if \has_error_code == 0
 	pushq $0				/* pt_regs.orig_rax (no error code) */
 	.endif
-	pushq $\vector				/* replaced by rax in isr_common */
-	jmp isr_common
+	pushq $\vector				/* replaced by rax in the common code */
+	jmp \common
 .endm
 
 isr_common:
@@ -129,15 +130,6 @@ return_via_iret:
  * callee-saved, so they survive the C call; POP_GPRS restores the interrupted values).
  * No exit work here: trap_dispatch returns at once for these vectors.
  */
-.macro PARANOID_STUB vector, has_error_code
-	.balign 16
-isr_stub_\vector:
-	.if \has_error_code == 0
-	pushq $0				/* pt_regs.orig_rax (no error code) */
-	.endif
-	pushq $\vector				/* replaced by rax in paranoid_common */
-	jmp paranoid_common
-.endm
 
 paranoid_common:
 	xchgq %rax, (%rsp)			/* rax = vector; pt_regs.rax = interrupted rax */
@@ -190,13 +182,13 @@ irq_stubs:
 /* Exceptions 8, 10-14, 17, 21, 29 and 30 push an error code (SDM vol. 3, table 6-1). */
 ISR_STUB 0, 0
 ISR_STUB 1, 0
-PARANOID_STUB 2, 0
+ISR_STUB 2, 0, paranoid_common
 ISR_STUB 3, 0
 ISR_STUB 4, 0
 ISR_STUB 5, 0
 ISR_STUB 6, 0
 ISR_STUB 7, 0
-PARANOID_STUB 8, 1
+ISR_STUB 8, 1, paranoid_common
 ISR_STUB 9, 0
 ISR_STUB 10, 1
 ISR_STUB 11, 1
@@ -206,7 +198,7 @@ ISR_STUB 14, 1
 ISR_STUB 15, 0
 ISR_STUB 16, 0
 ISR_STUB 17, 1
-PARANOID_STUB 18, 0
+ISR_STUB 18, 0, paranoid_common
 ISR_STUB 19, 0
 ISR_STUB 20, 0
 ISR_STUB 21, 1
