@@ -238,6 +238,7 @@ static const struct super_operations pipefs_sops = {
 
 static const struct fs_type pipefs_type = {
 	.name = "pipefs",
+	.magic = 0x50495045, // PIPEFS_MAGIC
 };
 
 static DEFINE_SPINLOCK(pipefs_lock);

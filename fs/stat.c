@@ -344,3 +344,59 @@ long sys_utimensat(int dirfd, const char __user *path, const struct fs_time __us
 	dentry_put(d);
 	return err;
 }
+
+// statfs(2) and fstatfs(2): what file system holds a file, and its size. Memory file
+// systems that may grow into any free page (ramfs) report all of RAM as their size and
+// the free pages as free, as tmpfs does for its limit; the others report 0 blocks.
+struct linux_statfs {
+	int64_t f_type, f_bsize;
+	uint64_t f_blocks, f_bfree, f_bavail, f_files, f_ffree;
+	int32_t f_fsid[2];
+	int64_t f_namelen, f_frsize, f_flags;
+	int64_t f_spare[4];
+};
+_Static_assert(sizeof(struct linux_statfs) == 120, "struct statfs is 120 bytes on x86-64");
+
+#define ST_VALID 0x0020 // f_flags is valid (Linux always sets it)
+
+static long statfs_to_user(const struct super_block *sb, struct linux_statfs __user *ubuf)
+{
+	struct linux_statfs st;
+
+	memset(&st, 0, sizeof(st));
+	st.f_type = (int64_t)sb->s_type->magic;
+	st.f_bsize = st.f_frsize = PAGE_SIZE;
+	st.f_namelen = NAME_MAX;
+	st.f_flags = ST_VALID;
+	st.f_fsid[0] = (int32_t)sb->s_dev;
+	st.f_fsid[1] = (int32_t)(sb->s_dev >> 32);
+	if (sb->s_type->statfs_ram) {
+		st.f_blocks = mm_total_pages();
+		st.f_bfree = st.f_bavail = mm_free_pages();
+	}
+	return copy_to_user(ubuf, &st, sizeof(st)) ? -EFAULT : 0;
+}
+
+long sys_statfs(const char __user *path, struct linux_statfs __user *ubuf)
+{
+	struct dentry *d;
+	long err = user_path_at(AT_FDCWD, path, 0, &d);
+
+	if (err)
+		return err;
+	err = statfs_to_user(d->d_sb, ubuf);
+	dentry_put(d);
+	return err;
+}
+
+long sys_fstatfs(int fd, struct linux_statfs __user *ubuf)
+{
+	struct file *f = fd_get_file(fd);
+	long err;
+
+	if (!f)
+		return -EBADF;
+	err = statfs_to_user(f->f_inode->i_sb, ubuf);
+	file_put(f);
+	return err;
+}

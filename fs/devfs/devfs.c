@@ -30,6 +30,7 @@ static struct super_block *devfs_fill(const struct fs_type *type, const void *da
 
 static const struct fs_type devfs_type = {
 	.name = "devtmpfs",
+	.magic = 0x01021994, // TMPFS_MAGIC, which Linux's devtmpfs reports
 	.mount = devfs_fill,
 };
 

@@ -589,5 +589,6 @@ static struct super_block *proc_mount(const struct fs_type *type, const void *da
 
 const struct fs_type procfs_type = {
 	.name = "proc",
+	.magic = 0x9fa0, // PROC_SUPER_MAGIC
 	.mount = proc_mount,
 };

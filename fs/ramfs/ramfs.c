@@ -386,5 +386,7 @@ static struct super_block *ramfs_mount(const struct fs_type *type, const void *d
 
 const struct fs_type ramfs_type = {
 	.name = "ramfs",
+	.magic = 0x858458f6, // RAMFS_MAGIC
+	.statfs_ram = true,
 	.mount = ramfs_mount,
 };

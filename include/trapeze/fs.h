@@ -188,6 +188,11 @@ struct dir_context {
 
 struct fs_type {
 	const char *name;
+	unsigned long magic;      // statfs's f_type (Linux's *_MAGIC number)
+	// Whether statfs reports all of RAM as this file system's size (memory file systems
+	// whose files may grow into any free page); otherwise it reports 0 blocks, as Linux
+	// does for proc and pipefs.
+	bool statfs_ram;
 	// Build a new superblock with its root dentry. Returns it or ERR_PTR.
 	struct super_block *(*mount)(const struct fs_type *type, const void *data);
 };
