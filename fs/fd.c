@@ -49,6 +49,12 @@ struct files *files_dup(struct files *old)
 	return files;
 }
 
+struct files *files_get(struct files *files)
+{
+	__atomic_add_fetch(&files->count, 1, __ATOMIC_RELAXED);
+	return files;
+}
+
 // Context: process context (closing may release files).
 void files_put(struct files *files)
 {

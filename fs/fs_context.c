@@ -43,6 +43,12 @@ struct fs_context *fs_context_dup(struct fs_context *old)
 	return fs;
 }
 
+struct fs_context *fs_context_get(struct fs_context *fs)
+{
+	__atomic_add_fetch(&fs->count, 1, __ATOMIC_RELAXED);
+	return fs;
+}
+
 void fs_context_put(struct fs_context *fs)
 {
 	if (!fs || __atomic_sub_fetch(&fs->count, 1, __ATOMIC_ACQ_REL) != 0)

@@ -579,9 +579,13 @@ static void exec_set_comm(struct task *t, const char *path)
 static void exec_commit(struct exec_ctx *ctx, uintptr_t sp)
 {
 	struct task *t = current;
-	struct mm *old = t->mm;
+	struct mm *old;
 	uint64_t irq;
 
+	// Linux de_thread: the new program starts with one thread. A SIGKILL for us ends the
+	// wait early; we then die on the way out, whatever the image.
+	thread_group_kill_others();
+	old = t->mm;
 	// Readers of another task's mm (procfs, the OOM killer) take it under tasklist_lock,
 	// as exit's unhooking does: swap under it, then drop the old one.
 	irq = spin_lock_irqsave(&tasklist_lock);

@@ -15,6 +15,7 @@
 // stop/continue reports and the children totals.
 #include <trapeze/err.h>
 #include <trapeze/exec.h>
+#include <trapeze/futex.h>
 #include <trapeze/panic.h>
 #include <trapeze/printk.h>
 #include <trapeze/rlimit.h>
@@ -105,8 +106,10 @@ static void release_resources(struct task *t)
 	struct mm *mm = t->mm;
 
 	if (t->clear_child_tid && mm) {
-		// CLONE_CHILD_CLEARTID: tell a thread library the task is gone.
-		put_user(0, (int __user *)t->clear_child_tid);
+		// CLONE_CHILD_CLEARTID: tell a thread library the task is gone (pthread_join
+		// sleeps on this word).
+		if (!put_user(0, (int __user *)t->clear_child_tid))
+			futex_wake(mm, t->clear_child_tid, 1);
 	}
 	struct files *files;
 	struct fs_context *fs;
@@ -130,10 +133,41 @@ static void release_resources(struct task *t)
 		mm_put(mm);
 }
 
+bool thread_group_empty_locked(const struct task *leader, const struct task *ignore)
+{
+	struct task *t;
+
+	assert_held(&tasklist_lock);
+	list_for_each_entry(t, &task_list, all_link) {
+		if (t->tgid == leader->tgid && t != ignore && t->state != TASK_ZOMBIE &&
+		    t->state != TASK_DEAD)
+			return false;
+	}
+	return true;
+}
+
+// The last thread of leader's group is gone (tasklist_lock held): the process is over.
+// Its children go to init and its parent hears of it, with the group's exit status if
+// exit_group or a fatal signal ended it.
+static void thread_group_report_locked(struct task *leader)
+{
+	assert_held(&tasklist_lock);
+	reparent_children_locked(leader);
+	if (leader->group_exiting)
+		leader->exit_code = leader->group_exit_status;
+	// A parent that ignores SIGCHLD (or set SA_NOCLDWAIT) never waits: nobody will reap
+	// the leader, so it goes on the deferred list instead of staying a zombie.
+	if (leader->parent && signal_notify_parent_exit_locked(leader)) {
+		list_del(&leader->sibling_link);
+		leader->state = TASK_DEAD;
+		list_add_tail(&leader->sibling_link, &reap_list);
+	}
+}
+
 void do_exit(int wait_status)
 {
 	struct task *t = current;
-	struct task *parent;
+	struct task *leader = t->group_leader;
 	uint64_t flags;
 
 	might_sleep();
@@ -145,24 +179,86 @@ void do_exit(int wait_status)
 	release_resources(t);
 	reap_deferred();
 
-	// From the moment the parent can see us as a zombie until our last switch, nothing may
-	// switch us out involuntarily: the parent could reap and free us in between.
+	// From the moment the parent (or, for a thread, any exiting task) can free us until
+	// our last switch, nothing may switch us out involuntarily.
 	preempt_disable();
 	flags = spin_lock_irqsave(&tasklist_lock);
-	reparent_children_locked(t);
 	t->exit_code = wait_status;
-	t->state = TASK_ZOMBIE;
-	parent = t->parent;
-	// A parent that ignores SIGCHLD (or set SA_NOCLDWAIT) never waits: nobody will reap
-	// this task, so it goes on the deferred list instead of staying a zombie.
-	if (parent && signal_notify_parent_exit_locked(t)) {
-		list_del(&t->sibling_link);
+	if (t != leader) {
+		// A thread is nobody's child: it is freed at once, by the next exit or wait.
 		t->state = TASK_DEAD;
 		list_add_tail(&t->sibling_link, &reap_list);
+		if (leader->state == TASK_ZOMBIE && thread_group_empty_locked(leader, t))
+			thread_group_report_locked(leader);
+	} else {
+		// The leader stands for the process: a zombie that its parent sees only once
+		// every other thread is gone.
+		t->state = TASK_ZOMBIE;
+		if (thread_group_empty_locked(t, t))
+			thread_group_report_locked(t);
 	}
 	spin_unlock_irqrestore(&tasklist_lock, flags);
 	task_notify_parent_waiters();
 	schedule_final();
+}
+
+// SIGKILL every other live thread of t's group (tasklist_lock held).
+static void thread_group_kill_locked(struct task *t)
+{
+	struct task *o;
+
+	assert_held(&tasklist_lock);
+	list_for_each_entry(o, &task_list, all_link) {
+		if (o->tgid == t->tgid && o != t && o->state != TASK_ZOMBIE && o->state != TASK_DEAD)
+			signal_send(o, SIGKILL);
+	}
+}
+
+void do_group_exit(int wait_status)
+{
+	struct task *t = current, *leader = t->group_leader;
+	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
+
+	// A thread killed by an execve in another thread ends alone (thread_group_kill_others).
+	if (!leader->group_exec || leader->group_exec == t) {
+		if (!leader->group_exiting) {
+			leader->group_exiting = true;
+			leader->group_exit_status = wait_status;
+		}
+		thread_group_kill_locked(t);
+	}
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	do_exit(wait_status);
+}
+
+int thread_group_kill_others(void)
+{
+	struct task *t = current, *leader = t->group_leader;
+	uint64_t flags;
+	bool alone;
+
+	flags = spin_lock_irqsave(&tasklist_lock);
+	alone = thread_group_empty_locked(leader, t);
+	if (!alone) {
+		leader->group_exec = t;
+		thread_group_kill_locked(t);
+	}
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	while (!alone) {
+		if (READ_ONCE(t->fatal_signal) || (READ_ONCE(t->sig_pending) & SIG_BIT(SIGKILL)))
+			break;
+		// Not interruptible: only the others' exits (or our own SIGKILL) end this wait.
+		set_current_state(TASK_UNINTERRUPTIBLE);
+		schedule_timeout(sched_deadline_ns(1000000));
+		flags = spin_lock_irqsave(&tasklist_lock);
+		alone = thread_group_empty_locked(leader, t);
+		spin_unlock_irqrestore(&tasklist_lock, flags);
+	}
+	flags = spin_lock_irqsave(&tasklist_lock);
+	if (leader->group_exec == t)
+		leader->group_exec = NULL;
+	spin_unlock_irqrestore(&tasklist_lock, flags);
+	return alone ? 0 : -EINTR;
 }
 
 long sys_exit(int code)
@@ -170,10 +266,10 @@ long sys_exit(int code)
 	do_exit((code & 0xff) << 8);
 }
 
-// One task per process for now, so exit_group ends exactly the caller.
+// Every thread of the process ends; the process reports this status.
 long sys_exit_group(int code)
 {
-	do_exit((code & 0xff) << 8);
+	do_group_exit((code & 0xff) << 8);
 }
 
 // Whether child c matches wait4's pid selector: -1 any, 0 our group, < -1 group -pid,
@@ -207,14 +303,15 @@ static pid_t wait_collect_locked(pid_t pid, int options, struct wait_result *r,
 	struct task *c;
 	bool any = false;
 
-	list_for_each_entry(c, &current->children, sibling_link) {
+	list_for_each_entry(c, &current->group_leader->children, sibling_link) {
 		if (!wait_matches(c, pid))
 			continue;
 		any = true;
 		r->pid = c->pid;
 		r->uid = 0;
 		rusage_collect_locked(c, RUSAGE_BOTH, &r->usage);
-		if (c->state == TASK_ZOMBIE && (options & WEXITED)) {
+		if (c->state == TASK_ZOMBIE && (options & WEXITED) &&
+		    thread_group_empty_locked(c, c)) {
 			r->status = c->exit_code;
 			r->code = (c->exit_code & 0x7f) == 0 ? CLD_EXITED :
 				  (c->exit_code & 0x80) ? CLD_DUMPED : CLD_KILLED;

@@ -7,9 +7,14 @@
 // space is a copy of the parent's (or the same one with CLONE_VM), its descriptor table a
 // copy, its signal handlers a copy, its resource limits a copy.
 //
-// Supported clone flags: exactly what libc fork/vfork/posix_spawn/system use. Anything
-// else (threads: CLONE_THREAD, CLONE_SIGHAND, CLONE_FILES, CLONE_FS..., and CLONE_VM
-// without CLONE_VFORK) returns -EINVAL rather than half-working.
+// Supported clone flags: what libc fork/vfork/posix_spawn/system use, and the thread set
+// of musl's and glibc's pthread_create (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
+// CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID,
+// musl adding CLONE_DETACHED). A thread (CLONE_THREAD) shares the address space, the
+// descriptor table, the fs context and the signal dispositions; it joins the caller's
+// thread group (same tgid) and is nobody's child (docs/threads.md). Other combinations
+// (CLONE_VM without CLONE_VFORK or CLONE_THREAD, CLONE_SIGHAND without CLONE_THREAD,
+// namespaces, ptrace, pidfds...) return -EINVAL rather than half-working.
 #include <trapeze/err.h>
 #include <trapeze/exec.h>
 #include <trapeze/sched.h>
@@ -27,7 +32,9 @@
 
 #define CLONE_SUPPORTED                                                                \
 	(CSIGNAL | CLONE_VM | CLONE_VFORK | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID |    \
-	 CLONE_CHILD_CLEARTID | CLONE_SETTLS)
+	 CLONE_CHILD_CLEARTID | CLONE_SETTLS | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |     \
+	 CLONE_THREAD | CLONE_SYSVSEM | CLONE_DETACHED)
+#define CLONE_THREAD_NEEDS (CLONE_VM | CLONE_SIGHAND | CLONE_THREAD)
 
 struct clone_args_k {
 	unsigned long flags;
@@ -88,9 +95,10 @@ static int copy_process_state(struct task *child, unsigned long flags)
 	} else {
 		child->mm = mm_dup(parent->mm);
 	}
-	child->files = files_dup(parent->files);
-	child->fs = fs_context_dup(parent->fs);
-	child->sighand = signal_handlers_dup(parent->sighand);
+	child->files = (flags & CLONE_FILES) ? files_get(parent->files) : files_dup(parent->files);
+	child->fs = (flags & CLONE_FS) ? fs_context_get(parent->fs) : fs_context_dup(parent->fs);
+	child->sighand = (flags & CLONE_SIGHAND) ? signal_handlers_get(parent->sighand) :
+						  signal_handlers_dup(parent->sighand);
 	if (!child->mm || !child->files || !child->fs || !child->sighand)
 		return -ENOMEM;
 	return 0;
@@ -133,7 +141,8 @@ static int attach_child(struct task *child, unsigned long flags)
 	struct task *parent = current;
 	uint64_t irq;
 
-	child->exit_signal = flags & CSIGNAL;
+	// A thread's exit tells nobody: the group's leader reports the process (exit.c).
+	child->exit_signal = (flags & CLONE_THREAD) ? 0 : flags & CSIGNAL;
 	child->sig_blocked = parent->sig_blocked;
 	// The alternate signal stack lives in memory the child shares or copies.
 	child->sigaltstack_sp = parent->sigaltstack_sp;
@@ -151,10 +160,16 @@ static int attach_child(struct task *child, unsigned long flags)
 	}
 	memcpy(child->rlim, parent->rlim, sizeof(child->rlim));
 	child->maxrss = READ_ONCE(child->mm->rss);
-	child->parent = parent;
 	child->pgid = parent->pgid;
 	child->sid = parent->sid;
-	list_add_tail(&child->sibling_link, &parent->children);
+	if (flags & CLONE_THREAD) {
+		child->tgid = parent->tgid;
+		child->group_leader = parent->group_leader;
+	} else {
+		// Children belong to the process: wait4 in any thread finds them.
+		child->parent = parent->group_leader;
+		list_add_tail(&child->sibling_link, &parent->group_leader->children);
+	}
 	spin_unlock_irqrestore(&tasklist_lock, irq);
 	task_start(child);
 	return 0;
@@ -174,7 +189,10 @@ static long do_clone(const struct clone_args_k *args)
 		return -EINVAL;
 	// Two running tasks on one mm could deadlock on mm->lock against an i_mutex (see
 	// lockorder.h); a vfork parent sleeps while its child runs, anything else is a thread.
-	if ((flags & CLONE_VM) && !(flags & CLONE_VFORK))
+	if ((flags & CLONE_VM) && !(flags & (CLONE_VFORK | CLONE_THREAD)))
+		return -EINVAL;
+	if ((flags & (CLONE_SIGHAND | CLONE_THREAD)) &&
+	    ((flags & CLONE_THREAD_NEEDS) != CLONE_THREAD_NEEDS || (flags & CLONE_VFORK)))
 		return -EINVAL;
 	// Loading a non-canonical FS base would fault in the kernel at the child's first switch.
 	if ((flags & CLONE_SETTLS) && args->tls >= USER_END)

@@ -33,11 +33,11 @@ int pgrp_signal(pid_t pgrp, int sig, const struct signal_info *info)
 		return -ESRCH; // kernel tasks have pgid 0 and take no signals
 	flags = spin_lock_irqsave(&tasklist_lock);
 	list_for_each_entry(t, &task_list, all_link) {
-		if (t->state == TASK_DEAD || t->pgid != pgrp)
+		if (t->state == TASK_DEAD || t->pgid != pgrp || t != t->group_leader)
 			continue;
 		found = true;
 		if (sig)
-			signal_send_info(t, sig, info);
+			signal_send_info(signal_process_target_locked(t, sig), sig, info);
 	}
 	spin_unlock_irqrestore(&tasklist_lock, flags);
 	return found ? 0 : -ESRCH;

@@ -119,6 +119,27 @@ int signal_send_info(struct task *t, int sig, const struct signal_info *info)
 	return 0;
 }
 
+struct task *signal_process_target_locked(struct task *t, int sig)
+{
+	struct task *leader = t->group_leader, *o, *live = NULL;
+
+	assert_held(&tasklist_lock);
+	if (leader->state != TASK_ZOMBIE && leader->state != TASK_DEAD &&
+	    !(READ_ONCE(leader->sig_blocked) & SIG_BIT(sig)))
+		return leader;
+	list_for_each_entry(o, &task_list, all_link) {
+		if (o->tgid != leader->tgid || o->state == TASK_ZOMBIE || o->state == TASK_DEAD)
+			continue;
+		if (!(READ_ONCE(o->sig_blocked) & SIG_BIT(sig)))
+			return o;
+		if (!live)
+			live = o;
+	}
+	if (leader->state != TASK_ZOMBIE && leader->state != TASK_DEAD)
+		return leader;
+	return live ? live : leader;
+}
+
 int signal_send(struct task *t, int sig)
 {
 	struct signal_info info = { .code = SI_KERNEL };
@@ -222,6 +243,6 @@ bool signal_notify_parent_exit_locked(struct task *child)
 	signal_action_get(parent, SIGCHLD, &act);
 	autoreap = sig == SIGCHLD && (act.sa_handler == SIG_IGN || (act.sa_flags & SA_NOCLDWAIT));
 	if (sig && !(sig == SIGCHLD && act.sa_handler == SIG_IGN))
-		signal_send_info(parent, sig, &info);
+		signal_send_info(signal_process_target_locked(parent, sig), sig, &info);
 	return autoreap;
 }

@@ -164,7 +164,7 @@ static void signal_handle(struct pt_regs *regs, int sig, const struct sigaction 
 		// handler on the alternate stack may still catch. If SIGSEGV's own frame is
 		// what failed, nothing can run: die of it.
 		if (sig == SIGSEGV)
-			do_exit(signal_exit_status(SIGSEGV));
+			do_group_exit(signal_exit_status(SIGSEGV));
 		signal_force_fault(SIGSEGV, SI_KERNEL, 0);
 		return;
 	}
@@ -197,7 +197,7 @@ void signal_deliver_pending(struct pt_regs *regs)
 
 	for (;;) {
 		if (t->fatal_signal)
-			do_exit(signal_exit_status(t->fatal_signal));
+			do_group_exit(signal_exit_status(t->fatal_signal));
 		sig = signal_dequeue(&act, &info);
 		if (!sig)
 			break;
@@ -218,7 +218,7 @@ void signal_deliver_pending(struct pt_regs *regs)
 				signal_stop(sig);
 			continue;
 		default:
-			do_exit(signal_exit_status(sig));
+			do_group_exit(signal_exit_status(sig));
 		}
 	}
 	// No handler ran: restart what can be restarted, and undo rt_sigsuspend's mask.

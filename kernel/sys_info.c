@@ -24,7 +24,7 @@ long sys_gettid(void)
 long sys_getppid(void)
 {
 	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
-	struct task *p = current->parent;
+	struct task *p = current->group_leader->parent;
 	pid_t ppid = p ? p->tgid : 0;
 
 	// Under the lock: the parent may exit (and be freed) meanwhile, reparenting us.

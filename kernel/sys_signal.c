@@ -265,18 +265,21 @@ static int signal_kill_all(int sig, const struct signal_info *info)
 
 	list_for_each_entry(t, &task_list, all_link) {
 		if (t->state == TASK_DEAD || t->pid <= 1 || t->tgid == current->tgid ||
-		    (!t->mm && t->state != TASK_ZOMBIE))
+		    t != t->group_leader || (!t->mm && t->state != TASK_ZOMBIE))
 			continue;
 		found = true;
 		if (sig)
-			signal_send_info(t, sig, info);
+			signal_send_info(signal_process_target_locked(t, sig), sig, info);
 	}
 	spin_unlock_irqrestore(&tasklist_lock, flags);
 	return found ? 0 : -ESRCH;
 }
 
 // Send sig to the task pid (tgid: the task itself, when nonzero, must be in that process).
-static int signal_kill_one(pid_t pid, pid_t tgid, int sig, const struct signal_info *info)
+// process: to the process pid belongs to (kill), which picks the thread; else to that
+// very thread (tkill, tgkill).
+static int signal_kill_one(pid_t pid, pid_t tgid, bool process, int sig,
+			   const struct signal_info *info)
 {
 	struct task *t;
 	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
@@ -286,7 +289,7 @@ static int signal_kill_one(pid_t pid, pid_t tgid, int sig, const struct signal_i
 	if (!t || (tgid && t->tgid != tgid))
 		err = -ESRCH;
 	else if (sig)
-		signal_send_info(t, sig, info);
+		signal_send_info(process ? signal_process_target_locked(t, sig) : t, sig, info);
 	spin_unlock_irqrestore(&tasklist_lock, flags);
 	return err;
 }
@@ -298,7 +301,7 @@ long sys_kill(pid_t pid, int sig)
 	if (sig < 0 || sig > NSIG)
 		return -EINVAL;
 	if (pid > 0)
-		return signal_kill_one(pid, 0, sig, &info);
+		return signal_kill_one(pid, 0, true, sig, &info);
 	if (pid == 0)
 		return pgrp_signal(current->pgid, sig, &info);
 	if (pid == -1)
@@ -314,7 +317,7 @@ long sys_tkill(pid_t tid, int sig)
 
 	if (tid <= 0 || sig < 0 || sig > NSIG)
 		return -EINVAL;
-	return signal_kill_one(tid, 0, sig, &info);
+	return signal_kill_one(tid, 0, false, sig, &info);
 }
 
 long sys_tgkill(pid_t tgid, pid_t tid, int sig)
@@ -323,7 +326,7 @@ long sys_tgkill(pid_t tgid, pid_t tid, int sig)
 
 	if (tgid <= 0 || tid <= 0 || sig < 0 || sig > NSIG)
 		return -EINVAL;
-	return signal_kill_one(tid, tgid, sig, &info);
+	return signal_kill_one(tid, tgid, false, sig, &info);
 }
 
 // --- ITIMER_REAL and alarm ---

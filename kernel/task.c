@@ -178,6 +178,7 @@ struct task *task_create(const char *name, void (*fn)(void *), void *arg)
 		goto free_fpu;
 	}
 	t->tgid = t->pid;
+	t->group_leader = t;
 	nr_tasks++;
 	list_add_tail(&t->all_link, &task_list);
 	spin_unlock_irqrestore(&tasklist_lock, flags);

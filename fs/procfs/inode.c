@@ -304,7 +304,8 @@ static int proc_pids_snapshot(pid_t **out)
 			return -ENOMEM;
 		flags = spin_lock_irqsave(&tasklist_lock);
 		list_for_each_entry(t, &task_list, all_link) {
-			if (t->state == TASK_DEAD)
+			// Processes only: a thread's directory is found by its tid but not listed.
+			if (t->state == TASK_DEAD || t != t->group_leader)
 				continue;
 			if (n == cap) {
 				full = true;

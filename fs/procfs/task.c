@@ -64,7 +64,7 @@ static void proc_task_copy_locked(struct task *t, struct proc_task *pt)
 	memset(pt, 0, sizeof(*pt));
 	pt->pid = t->pid;
 	pt->tgid = t->tgid;
-	pt->ppid = t->parent ? t->parent->tgid : 0;
+	pt->ppid = t->group_leader->parent ? t->group_leader->parent->tgid : 0;
 	pt->pgid = t->pgid;
 	pt->sid = t->sid;
 	memcpy(pt->comm, t->comm, sizeof(pt->comm));

@@ -76,6 +76,10 @@ void signal_rt_flush(struct signal_handlers *sh, int sig);
 int signal_send(struct task *t, int sig);
 // The same with the siginfo details given (code, sender pid...).
 int signal_send_info(struct task *t, int sig, const struct signal_info *info);
+// The thread of t's process that a process-directed sig (kill, a process group, SIGCHLD)
+// goes to: the leader if it runs and does not block sig, else the first live thread not
+// blocking it, else a live one. Caller holds tasklist_lock.
+struct task *signal_process_target_locked(struct task *t, int sig);
 // A synchronous fault signal for the current task (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP)
 // with si_code and si_addr, as an exception handler sends it. A blocked or ignored fault
 // signal kills the task, as on Linux (the action is forced to SIG_DFL and unblocked).

@@ -54,14 +54,22 @@ struct task {
 	uint64_t gs_base;
 
 	// Process tree and identity, under tasklist_lock (kernel/task.c).
-	pid_t tgid;             // process id (== pid: one task per process for now)
+	pid_t tgid;             // process id: the group leader's pid (docs/threads.md)
+	// The first task of the thread group, which stands for the process in the process
+	// tree: it is on its parent's children list, owns the children of every thread, and
+	// stays a zombie until the last thread is gone. Itself for a leader. Set at creation.
+	struct task *group_leader;
 	pid_t pgid, sid;        // process group and session
-	struct task *parent;
+	struct task *parent;    // NULL for a thread other than the leader (see group_leader)
 	struct list_head children; // struct task.sibling_link
 	struct list_head sibling_link;
 	int exit_signal;        // sent to the parent at exit (SIGCHLD, or 0)
 	int exit_code;          // wait status (Linux encoding) once the task is a zombie
 	struct list_head all_link; // on the global task list
+	// The thread group's exit, kept in the leader (kernel/exit.c), under tasklist_lock:
+	bool group_exiting;       // exit_group or a fatal signal is ending every thread
+	int group_exit_status;    // the wait status the process reports then
+	struct task *group_exec;  // the thread whose execve is killing the others, or NULL
 
 	// Scheduling, under the run-queue lock.
 	bool on_rq;
@@ -154,5 +162,14 @@ __noreturn void idle_loop(void);
 // Wake a parent sleeping in wait4/waitid: a child exited, stopped or continued.
 // Context: any; does not sleep.
 void task_notify_parent_waiters(void);
+// Whether t (tasklist_lock held) is the last live (not ZOMBIE/DEAD) task of its group
+// apart from ignore.
+bool thread_group_empty_locked(const struct task *leader, const struct task *ignore);
+// End every thread of the current process with wait_status (exit_group, fatal signals):
+// the others get SIGKILL, the group reports the first status given. Never returns.
+__noreturn void do_group_exit(int wait_status);
+// execve in a multithreaded process: kill the other threads and wait until they are gone
+// (Linux de_thread). 0, or -ERESTARTSYS... never fails today. Context: process context.
+int thread_group_kill_others(void);
 // Number of tasks that exist (for the task limit).
 int task_count(void);

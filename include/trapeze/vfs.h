@@ -23,10 +23,12 @@ uint64_t file_size(const struct file *f);
 // Per-task descriptor tables and filesystem context (cwd/root/umask).
 struct files *files_alloc(void);
 struct files *files_dup(struct files *old); // for fork; NULL when out of memory
+struct files *files_get(struct files *files); // share (CLONE_FILES): one more reference
 void files_put(struct files *files);        // drop a reference; the last closes everything
 void files_close_on_exec(struct files *files);
 struct fs_context *fs_context_alloc(void);  // root and cwd at "/"
 struct fs_context *fs_context_dup(struct fs_context *old);
+struct fs_context *fs_context_get(struct fs_context *fs); // share (CLONE_FS)
 void fs_context_put(struct fs_context *fs);
 
 // Install f as the lowest free descriptor of the current task; returns it or -EMFILE.
