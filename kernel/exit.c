@@ -1,4 +1,6 @@
-// Ending a task and collecting it: exit, exit_group, wait4, waitid.
+// Ending a task and collecting it: exit, exit_group, wait4, waitid. Threads: a thread
+// other than the leader is freed at once; the leader reports the process when the last
+// thread is gone (docs/threads.md).
 //
 // An exiting task releases its memory, files and filesystem context, hands its children
 // to init, becomes a zombie holding only its wait status, tells its parent (exit_signal,
@@ -30,8 +32,8 @@
 #include <asm/paging.h>
 #include <uapi/wait.h>
 
-// Accepted and meaningless with one task per process (Linux: do not wait for children of
-// other threads of the group). Not in uapi/wait.h yet.
+// Accepted and ignored: children belong to the process, so every thread waits for all of
+// them (Linux: do not wait for children of other threads). Not in uapi/wait.h yet.
 #ifndef __WNOTHREAD
 #define __WNOTHREAD 0x20000000
 #endif

@@ -187,8 +187,7 @@ static long do_clone(const struct clone_args_k *args)
 		return -EINVAL;
 	if ((flags & CSIGNAL) >= NSIG + 1)
 		return -EINVAL;
-	// Two running tasks on one mm could deadlock on mm->lock against an i_mutex (see
-	// lockorder.h); a vfork parent sleeps while its child runs, anything else is a thread.
+	// Two tasks on one mm: a vfork child (its parent sleeps) or a thread of the same group.
 	if ((flags & CLONE_VM) && !(flags & (CLONE_VFORK | CLONE_THREAD)))
 		return -EINVAL;
 	if ((flags & (CLONE_SIGHAND | CLONE_THREAD)) &&

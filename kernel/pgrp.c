@@ -113,15 +113,33 @@ void signal_send_pgrp(int pgrp, int sig)
 		pgrp_signal(pgrp, sig, &info);
 }
 
-// The task pid names for getpgid/getsid/setpgid: the caller for 0. Caller holds
-// tasklist_lock. NULL if there is none.
+// The process pid names for getpgid/getsid/setpgid (its thread-group leader): the
+// caller's for 0. Caller holds tasklist_lock. NULL if there is none.
 static struct task *pgrp_task_locked(pid_t pid)
 {
+	struct task *t;
+
 	if (pid == 0)
-		return current;
+		return current->group_leader;
 	if (pid < 0)
 		return NULL;
-	return task_find(pid);
+	t = task_find(pid);
+	return t ? t->group_leader : NULL;
+}
+
+// Move every thread of leader's process into group pgid of session sid (tasklist_lock
+// held): the group and session belong to the process.
+static void pgrp_move_process_locked(struct task *leader, pid_t pgid, pid_t sid)
+{
+	struct task *t;
+
+	assert_held(&tasklist_lock);
+	list_for_each_entry(t, &task_list, all_link) {
+		if (t->tgid == leader->tgid && t->state != TASK_DEAD) {
+			t->pgid = pgid;
+			t->sid = sid;
+		}
+	}
 }
 
 // setpgid's checks (Linux rules; the "child has already exec'd" EACCES is not tracked):
@@ -129,7 +147,7 @@ static struct task *pgrp_task_locked(pid_t pid)
 // session leader, and a group it joins must already exist in the session.
 static int pgrp_set_locked(struct task *p, pid_t pgid)
 {
-	struct task *self = current;
+	struct task *self = current->group_leader;
 
 	if (p != self && p->parent != self)
 		return -ESRCH;
@@ -139,7 +157,7 @@ static int pgrp_set_locked(struct task *p, pid_t pgid)
 		return -EPERM;
 	if (pgid != p->pid && !pgrp_exists_locked(pgid, self->sid))
 		return -EPERM;
-	p->pgid = pgid;
+	pgrp_move_process_locked(p, pgid, p->sid);
 	return 0;
 }
 
@@ -194,15 +212,14 @@ long sys_getsid(pid_t pid)
 // would then span two sessions.
 long sys_setsid(void)
 {
-	struct task *self = current;
+	struct task *self = current->group_leader;
 	uint64_t flags = spin_lock_irqsave(&tasklist_lock);
 	long ret;
 
 	if (pgrp_exists_locked(self->pid, 0)) {
 		ret = -EPERM;
 	} else {
-		self->sid = self->pid;
-		self->pgid = self->pid;
+		pgrp_move_process_locked(self, self->pid, self->pid);
 		ret = self->sid;
 	}
 	spin_unlock_irqrestore(&tasklist_lock, flags);

@@ -76,8 +76,7 @@ long sys_set_tid_address(int __user *tidptr)
 
 #define ROBUST_LIST_HEAD_SIZE 24
 
-// Recorded for the thread library; walking it at exit matters only with threads sharing
-// futexes, which Trapeze does not have yet.
+// Recorded for the thread library; not walked at exit yet (docs/threads.md).
 long sys_set_robust_list(void __user *head, size_t len)
 {
 	if (len != ROBUST_LIST_HEAD_SIZE)

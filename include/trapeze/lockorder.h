@@ -19,6 +19,8 @@
 //	  -> wait_queue->lock (kernel/sched.c): wake_up() holds it while waking tasks
 //	  -> rq_lock (kernel/sched.c): the run queue and sleeper list; innermost of the
 //	     scheduler's locks, held across switch_to
+//	futex_lock (kernel/futex.c) -> rq_lock: futex wakes call wake_up_task() under it.
+//	  Never held while touching user memory (a fault sleeps).
 //	fs->lock (a task's root and cwd) -> dcache_lock (fs/): taken while resolving a path
 //	  from the cwd.
 //	Leaves, never held while taking another lock: zone->lock (mm/page_alloc.c), kmalloc
